@@ -1,0 +1,20 @@
+//! sim-core: what every simulator in latticelab shares and that knows neither AWS nor Kubernetes.
+//!
+//! # Layout
+//! - [`clock`]: virtual time — manual, or following tokio's (pausable) clock.
+//! - [`rng`]: one seeded random stream per world, so the same seed yields the same ids.
+//! - [`ids`]: resource ids and request ids drawn from that stream.
+//! - [`faults`]: fault plans (throttling, internal errors, latency, eventual consistency) as data.
+//! - [`journal`]: the call journal and per-operation call counters.
+
+pub mod clock;
+pub mod faults;
+pub mod ids;
+pub mod journal;
+pub mod rng;
+
+pub use clock::Clock;
+pub use faults::{FaultDecision, FaultKind, FaultPlan, FaultPlans, FaultScope, FaultTrigger};
+pub use ids::IdGenerator;
+pub use journal::{Journal, JournalEntry};
+pub use rng::SeededRng;

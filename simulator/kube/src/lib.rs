@@ -1,0 +1,1 @@
+//! Embedded Kubernetes API servers (issue: embedded clusters). Not built yet: this crate reserves its place in the workspace.

@@ -1,0 +1,49 @@
+//! An `HttpClient` for `aws-sdk-vpclattice` that hands each request to the router
+//! in-process: no socket, no DNS, yet the full wire format.
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::Response as SmithyResponse;
+use aws_smithy_types::body::SdkBody;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+#[derive(Clone, Debug)]
+pub struct InProcessHttpClient {
+    router: axum::Router,
+}
+
+impl InProcessHttpClient {
+    pub fn new(router: axum::Router) -> SharedHttpClient {
+        SharedHttpClient::new(Self { router })
+    }
+}
+
+impl HttpConnector for InProcessHttpClient {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let router = self.router.clone();
+        HttpConnectorFuture::new(async move {
+            let request = request.try_into_http1x().map_err(|e| ConnectorError::other(e.into(), None))?;
+            let (parts, body) = request.into_parts();
+            let request = http::Request::from_parts(parts, axum::body::Body::new(body));
+            let response = match router.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let (parts, body) = response.into_parts();
+            let bytes = body.collect().await.map_err(|e| ConnectorError::io(e.into()))?.to_bytes();
+            let response = http::Response::from_parts(parts, SdkBody::from(bytes));
+            SmithyResponse::try_from(response).map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
+}
+
+impl HttpClient for InProcessHttpClient {
+    fn http_connector(&self, _settings: &HttpConnectorSettings, _components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}

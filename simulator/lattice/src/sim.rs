@@ -1,0 +1,189 @@
+//! A [`Simulator`]: the Lattice state together with its clock, seed, fault plans and call
+//! journal. This is the control surface in Rust; `wire` serves the same over HTTP.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sim_core::{Clock, FaultKind, FaultPlan, FaultPlans, IdGenerator, Journal, SeededRng};
+
+use crate::state::{self, Config, Ctx, Error, Lattice, SERVICE_CODE};
+
+/// A caller's secret and account, for signature checking and the access-key → account map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Credential {
+    pub secret_access_key: String,
+    pub account_id: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SimulatorOptions {
+    pub seed: u64,
+    pub config: Config,
+    pub clock: Clock,
+    /// Account of callers whose access key is not in `credentials`.
+    pub default_account: String,
+    /// Region of unsigned requests.
+    pub default_region: String,
+    /// Access key id → secret and account.
+    pub credentials: BTreeMap<String, Credential>,
+    /// Check every SigV4 signature against `credentials` (403 when it does not match).
+    pub verify_signatures: bool,
+}
+
+impl Default for SimulatorOptions {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            config: Config::default(),
+            clock: Clock::manual(),
+            default_account: state::DEFAULT_ACCOUNT_ID.into(),
+            default_region: state::DEFAULT_REGION.into(),
+            credentials: BTreeMap::new(),
+            verify_signatures: false,
+        }
+    }
+}
+
+struct Inner {
+    lattice: Lattice,
+    faults: FaultPlans,
+    journal: Journal,
+}
+
+/// A cheap, cloneable handle; clones share one simulated control plane.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Mutex<Inner>>,
+    options: Arc<SimulatorOptions>,
+    rng: SeededRng,
+    ids: IdGenerator,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator").field("seed", &self.options.seed).finish_non_exhaustive()
+    }
+}
+
+impl Simulator {
+    pub fn new(options: SimulatorOptions) -> Self {
+        let rng = SeededRng::new(options.seed);
+        let ids = IdGenerator::new(rng.clone());
+        let inner = Inner {
+            lattice: Lattice::new(options.config.clone(), ids.clone()),
+            faults: FaultPlans::default(),
+            journal: Journal::default(),
+        };
+        Self { inner: Arc::new(Mutex::new(inner)), options: Arc::new(options), rng, ids }
+    }
+
+    /// A simulator with default options and this seed, on a manual clock.
+    pub fn with_seed(seed: u64) -> Self {
+        Self::new(SimulatorOptions { seed, ..SimulatorOptions::default() })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere must not make the simulator unusable: the state is only ever
+        // replaced whole, so it is consistent even after one.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn options(&self) -> &SimulatorOptions {
+        &self.options
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.options.clock
+    }
+
+    pub fn request_id(&self) -> String {
+        self.ids.request_id()
+    }
+
+    /// One API call, as the wire makes it: faults first, then validation and state.
+    pub async fn call(&self, operation: &str, input: Value, account: &str, region: &str) -> Result<Value, Error> {
+        let decision = self.lock().faults.decide(operation, &self.rng);
+        if decision.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(decision.delay_ms)).await;
+        }
+        let now_ms = self.options.clock.now_ms();
+        let mut inner = self.lock();
+        let answer = match decision.error {
+            Some(FaultKind::Throttling { retry_after_secs }) => Err(Error::Throttling {
+                message: "Rate exceeded".into(),
+                retry_after_secs: Some(retry_after_secs),
+            }),
+            Some(FaultKind::InternalError { retry_after_secs }) => {
+                Err(Error::Internal { message: "An internal error occurred".into(), retry_after_secs })
+            }
+            _ => {
+                let mut ctx = Ctx::new(account, region, now_ms);
+                ctx.hide_newer_than_ms = decision.hide_newer_than_secs.map(|s| s * 1000);
+                inner.lattice.call(operation, &input, &ctx)
+            }
+        };
+        let (status, response) = match &answer {
+            Ok(out) => (200, out.clone()),
+            Err(e) => (e.status(), json!({"error": e.shape_name(), "message": e.to_string()})),
+        };
+        inner.journal.record(now_ms, operation, input, status, response);
+        answer
+    }
+
+    /// Forgets every resource, fault plan and journal entry.
+    pub fn reset(&self) {
+        let mut inner = self.lock();
+        inner.lattice.reset();
+        inner.faults.clear();
+        inner.journal.clear();
+    }
+
+    pub fn add_fault(&self, plan: FaultPlan) {
+        self.lock().faults.add(plan);
+    }
+
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    pub fn faults(&self) -> Vec<FaultPlan> {
+        self.lock().faults.plans().to_vec()
+    }
+
+    /// Changes the configuration (delays, quotas, target health) from now on.
+    pub fn configure(&self, change: impl FnOnce(&mut Config)) {
+        change(self.lock().lattice.config_mut());
+    }
+
+    pub fn journal(&self) -> Journal {
+        self.lock().journal.clone()
+    }
+
+    pub fn call_count(&self, operation: &str) -> u64 {
+        self.lock().journal.count(operation)
+    }
+
+    /// Every partition as stable JSON (sorted keys, ids in order).
+    pub fn snapshot_json(&self) -> Value {
+        let now = self.options.clock.now_ms();
+        let snapshot = self.lock().lattice.snapshot(now);
+        serde_json::to_value(snapshot).unwrap_or_default()
+    }
+
+    /// The same snapshot as YAML.
+    pub fn snapshot_yaml(&self) -> String {
+        serde_yaml_ng::to_string(&self.snapshot_json()).unwrap_or_default()
+    }
+
+    /// Read-only access to the state, for assertions and property tests.
+    pub fn inspect<T>(&self, f: impl FnOnce(&Lattice) -> T) -> T {
+        f(&self.lock().lattice)
+    }
+
+    /// The service code for throttling bodies.
+    pub fn service_code(&self) -> &'static str {
+        SERVICE_CODE
+    }
+}

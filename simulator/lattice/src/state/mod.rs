@@ -1,0 +1,444 @@
+//! The Lattice control plane as plain data and functions: no HTTP here. One [`Lattice`]
+//! holds every account and region; each call names its operation, its caller and the
+//! virtual time, and is validated against the model before it may touch state.
+//!
+//! A failing call leaves the state exactly as it was: a mutating call runs on the
+//! partition and is rolled back as a whole on error.
+
+mod config;
+mod error;
+mod generic;
+mod networks;
+mod page;
+mod records;
+mod services;
+mod tagging;
+mod target_groups;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sim_core::IdGenerator;
+
+pub use config::{Config, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Lifecycle, Quotas, TargetHealth, quota_code};
+pub use error::{Error, Result, SERVICE_CODE};
+pub use page::project;
+pub use records::*;
+
+use crate::model;
+
+/// Who calls and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ctx {
+    pub account: String,
+    pub region: String,
+    pub now_ms: u64,
+    /// Eventual consistency: List operations hide resources created less than this long ago.
+    pub hide_newer_than_ms: Option<u64>,
+}
+
+impl Ctx {
+    pub fn new(account: impl Into<String>, region: impl Into<String>, now_ms: u64) -> Self {
+        Self { account: account.into(), region: region.into(), now_ms, hide_newer_than_ms: None }
+    }
+}
+
+/// Everything one call may read besides the partition it changes.
+pub(crate) struct Env<'a> {
+    pub ctx: &'a Ctx,
+    pub config: &'a Config,
+    pub ids: &'a IdGenerator,
+}
+
+impl Env<'_> {
+    pub fn now(&self) -> u64 {
+        self.ctx.now_ms
+    }
+
+    /// Whether a List call may show a resource created at `created_at_ms` yet.
+    pub fn visible(&self, common: &Common) -> bool {
+        self.ctx.hide_newer_than_ms.is_none_or(|hide| common.created_at_ms + hide <= self.ctx.now_ms)
+    }
+
+    pub fn arn(&self, resource: &str) -> String {
+        format!("arn:aws:vpc-lattice:{}:{}:{resource}", self.ctx.region, self.ctx.account)
+    }
+
+    pub fn common(&self, id: String, resource: &str) -> Common {
+        Common { arn: self.arn(resource), id, created_at_ms: self.now(), last_updated_at_ms: self.now() }
+    }
+}
+
+/// One account in one region.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Partition {
+    pub service_networks: BTreeMap<String, ServiceNetwork>,
+    pub services: BTreeMap<String, Service>,
+    pub listeners: BTreeMap<String, Listener>,
+    pub rules: BTreeMap<String, Rule>,
+    pub target_groups: BTreeMap<String, TargetGroup>,
+    pub service_network_service_associations: BTreeMap<String, ServiceNetworkServiceAssociation>,
+    pub service_network_vpc_associations: BTreeMap<String, ServiceNetworkVpcAssociation>,
+    /// The other resource kinds, by kind name, then id.
+    pub others: BTreeMap<String, BTreeMap<String, Generic>>,
+    /// Auth policies by the id of their service network or service.
+    pub auth_policies: BTreeMap<String, Policy>,
+    /// Resource policies by ARN.
+    pub resource_policies: BTreeMap<String, Policy>,
+    /// Tags by ARN. Every live taggable resource has an entry, possibly empty.
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// `(operation, clientToken)` → the request without its token, and the answer given.
+    #[serde(skip)]
+    client_tokens: BTreeMap<(String, String), (Value, Value)>,
+}
+
+/// The whole simulated control plane.
+#[derive(Clone, Debug)]
+pub struct Lattice {
+    config: Config,
+    ids: IdGenerator,
+    partitions: BTreeMap<(String, String), Partition>,
+}
+
+impl Lattice {
+    pub fn new(config: Config, ids: IdGenerator) -> Self {
+        Self { config, ids, partitions: BTreeMap::new() }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.config
+    }
+
+    /// Forgets every resource (the configuration stays).
+    pub fn reset(&mut self) {
+        self.partitions.clear();
+    }
+
+    /// The partition of one account and region, if anything was ever created there.
+    pub fn partition(&self, account: &str, region: &str) -> Option<&Partition> {
+        self.partitions.get(&(account.to_string(), region.to_string()))
+    }
+
+    /// Every partition, keyed `account/region`, as of `now_ms`.
+    pub fn snapshot(&mut self, now_ms: u64) -> BTreeMap<String, Partition> {
+        for part in self.partitions.values_mut() {
+            part.settle(now_ms);
+        }
+        self.partitions.iter().map(|((a, r), p)| (format!("{a}/{r}"), p.clone())).collect()
+    }
+
+    /// Applies one operation. `input` is the request as the model names its members (path,
+    /// query and body merged); the answer is the output shape's members.
+    pub fn call(&mut self, operation: &str, input: &Value, ctx: &Ctx) -> Result<Value> {
+        let op = model::operation(operation).ok_or_else(|| Error::Validation {
+            message: format!("Unknown operation {operation}"),
+            reason: "unknownOperation",
+            fields: Vec::new(),
+        })?;
+        let problems = model::validate_input(op.input, input);
+        if !problems.is_empty() {
+            return Err(Error::fields(problems));
+        }
+        let key = (ctx.account.clone(), ctx.region.clone());
+        let part = self.partitions.entry(key).or_default();
+        part.settle(ctx.now_ms);
+
+        let token = client_token(op, input);
+        if let Some((token, request)) = &token {
+            if let Some((seen, answer)) = part.client_tokens.get(&(op.name.to_string(), token.clone())) {
+                return if seen == request {
+                    Ok(answer.clone())
+                } else {
+                    Err(Error::conflict(
+                        "CLIENT_TOKEN",
+                        token,
+                        format!("clientToken {token} was already used with different parameters"),
+                    ))
+                };
+            }
+        }
+
+        let env = Env { ctx, config: &self.config, ids: &self.ids };
+        let read_only = op.name.starts_with("Get") || op.name.starts_with("List");
+        let answer = if read_only {
+            dispatch(op.name, part, &env, input)
+        } else {
+            let before = part.clone();
+            let answer = dispatch(op.name, part, &env, input);
+            if answer.is_err() {
+                *part = before;
+            }
+            part.settle(ctx.now_ms);
+            part.refresh_usage(ctx.now_ms);
+            answer
+        };
+        let answer = project(op.output, &answer?);
+        if let Some((token, request)) = token {
+            part.client_tokens.insert((op.name.to_string(), token), (request, answer.clone()));
+        }
+        Ok(answer)
+    }
+}
+
+/// The idempotency token of a create, and the request without it (to compare retries).
+fn client_token(op: &model::Operation, input: &Value) -> Option<(String, Value)> {
+    let member = model::shape(op.input).members.iter().find(|m| m.idempotency_token)?;
+    let token = input.get(member.name)?.as_str()?.to_string();
+    let mut rest = input.as_object().cloned().unwrap_or_default();
+    rest.remove(member.name);
+    Some((token, Value::Object(rest)))
+}
+
+fn dispatch(operation: &str, part: &mut Partition, env: &Env, input: &Value) -> Result<Value> {
+    use generic::Kind as G;
+    let input = input.as_object().cloned().unwrap_or_default();
+    let i = &input;
+    match operation {
+        "CreateServiceNetwork" => networks::create_service_network(part, env, i),
+        "GetServiceNetwork" => networks::get_service_network(part, env, i),
+        "ListServiceNetworks" => networks::list_service_networks(part, env, i),
+        "UpdateServiceNetwork" => networks::update_service_network(part, env, i),
+        "DeleteServiceNetwork" => networks::delete_service_network(part, env, i),
+        "CreateServiceNetworkServiceAssociation" => networks::create_service_network_service_association(part, env, i),
+        "GetServiceNetworkServiceAssociation" => networks::get_service_network_service_association(part, env, i),
+        "ListServiceNetworkServiceAssociations" => networks::list_service_network_service_associations(part, env, i),
+        "DeleteServiceNetworkServiceAssociation" => networks::delete_service_network_service_association(part, env, i),
+        "CreateServiceNetworkVpcAssociation" => networks::create_service_network_vpc_association(part, env, i),
+        "GetServiceNetworkVpcAssociation" => networks::get_service_network_vpc_association(part, env, i),
+        "ListServiceNetworkVpcAssociations" => networks::list_service_network_vpc_associations(part, env, i),
+        "UpdateServiceNetworkVpcAssociation" => networks::update_service_network_vpc_association(part, env, i),
+        "DeleteServiceNetworkVpcAssociation" => networks::delete_service_network_vpc_association(part, env, i),
+        "ListServiceNetworkVpcEndpointAssociations" => networks::list_service_network_vpc_endpoint_associations(part, env, i),
+        "CreateService" => services::create_service(part, env, i),
+        "GetService" => services::get_service(part, env, i),
+        "ListServices" => services::list_services(part, env, i),
+        "UpdateService" => services::update_service(part, env, i),
+        "DeleteService" => services::delete_service(part, env, i),
+        "CreateListener" => services::create_listener(part, env, i),
+        "GetListener" => services::get_listener(part, env, i),
+        "ListListeners" => services::list_listeners(part, env, i),
+        "UpdateListener" => services::update_listener(part, env, i),
+        "DeleteListener" => services::delete_listener(part, env, i),
+        "CreateRule" => services::create_rule(part, env, i),
+        "GetRule" => services::get_rule(part, env, i),
+        "ListRules" => services::list_rules(part, env, i),
+        "UpdateRule" => services::update_rule(part, env, i),
+        "BatchUpdateRule" => services::batch_update_rule(part, env, i),
+        "DeleteRule" => services::delete_rule(part, env, i),
+        "CreateTargetGroup" => target_groups::create_target_group(part, env, i),
+        "GetTargetGroup" => target_groups::get_target_group(part, env, i),
+        "ListTargetGroups" => target_groups::list_target_groups(part, env, i),
+        "UpdateTargetGroup" => target_groups::update_target_group(part, env, i),
+        "DeleteTargetGroup" => target_groups::delete_target_group(part, env, i),
+        "RegisterTargets" => target_groups::register_targets(part, env, i),
+        "DeregisterTargets" => target_groups::deregister_targets(part, env, i),
+        "ListTargets" => target_groups::list_targets(part, env, i),
+        "TagResource" => tagging::tag_resource(part, env, i),
+        "UntagResource" => tagging::untag_resource(part, env, i),
+        "ListTagsForResource" => tagging::list_tags_for_resource(part, env, i),
+        "PutAuthPolicy" => tagging::put_auth_policy(part, env, i),
+        "GetAuthPolicy" => tagging::get_auth_policy(part, env, i),
+        "DeleteAuthPolicy" => tagging::delete_auth_policy(part, env, i),
+        "PutResourcePolicy" => tagging::put_resource_policy(part, env, i),
+        "GetResourcePolicy" => tagging::get_resource_policy(part, env, i),
+        "DeleteResourcePolicy" => tagging::delete_resource_policy(part, env, i),
+        "CreateAccessLogSubscription" => generic::create(G::AccessLogSubscription, part, env, i),
+        "GetAccessLogSubscription" => generic::get(G::AccessLogSubscription, part, env, i),
+        "ListAccessLogSubscriptions" => generic::list(G::AccessLogSubscription, part, env, i),
+        "UpdateAccessLogSubscription" => generic::update(G::AccessLogSubscription, part, env, i),
+        "DeleteAccessLogSubscription" => generic::delete(G::AccessLogSubscription, part, env, i),
+        "CreateResourceGateway" => generic::create(G::ResourceGateway, part, env, i),
+        "GetResourceGateway" => generic::get(G::ResourceGateway, part, env, i),
+        "ListResourceGateways" => generic::list(G::ResourceGateway, part, env, i),
+        "UpdateResourceGateway" => generic::update(G::ResourceGateway, part, env, i),
+        "DeleteResourceGateway" => generic::delete(G::ResourceGateway, part, env, i),
+        "CreateResourceConfiguration" => generic::create(G::ResourceConfiguration, part, env, i),
+        "GetResourceConfiguration" => generic::get(G::ResourceConfiguration, part, env, i),
+        "ListResourceConfigurations" => generic::list(G::ResourceConfiguration, part, env, i),
+        "UpdateResourceConfiguration" => generic::update(G::ResourceConfiguration, part, env, i),
+        "DeleteResourceConfiguration" => generic::delete(G::ResourceConfiguration, part, env, i),
+        "CreateServiceNetworkResourceAssociation" => generic::create(G::ServiceNetworkResourceAssociation, part, env, i),
+        "GetServiceNetworkResourceAssociation" => generic::get(G::ServiceNetworkResourceAssociation, part, env, i),
+        "ListServiceNetworkResourceAssociations" => generic::list(G::ServiceNetworkResourceAssociation, part, env, i),
+        "DeleteServiceNetworkResourceAssociation" => generic::delete(G::ServiceNetworkResourceAssociation, part, env, i),
+        "ListResourceEndpointAssociations" => generic::list(G::ResourceEndpointAssociation, part, env, i),
+        "DeleteResourceEndpointAssociation" => generic::delete(G::ResourceEndpointAssociation, part, env, i),
+        "StartDomainVerification" => generic::create(G::DomainVerification, part, env, i),
+        "GetDomainVerification" => generic::get(G::DomainVerification, part, env, i),
+        "ListDomainVerifications" => generic::list(G::DomainVerification, part, env, i),
+        "DeleteDomainVerification" => generic::delete(G::DomainVerification, part, env, i),
+        other => Err(Error::Validation {
+            message: format!("Unknown operation {other}"),
+            reason: "unknownOperation",
+            fields: Vec::new(),
+        }),
+    }
+}
+
+/// Members of a validated request.
+pub(crate) type Input = Map<String, Value>;
+
+pub(crate) fn str_of<'a>(input: &'a Input, member: &str) -> Option<&'a str> {
+    input.get(member).and_then(Value::as_str)
+}
+
+/// A required member; validation has already checked it, so absence is a client error.
+pub(crate) fn required<'a>(input: &'a Input, member: &str) -> Result<&'a str> {
+    str_of(input, member).ok_or_else(|| Error::field(member, "is required"))
+}
+
+/// The id inside an identifier: identifiers are ids or ARNs whose last path segment is the id.
+pub(crate) fn id_of(identifier: &str) -> &str {
+    if identifier.starts_with("arn:") { identifier.rsplit('/').next().unwrap_or(identifier) } else { identifier }
+}
+
+/// The id of a required `*Identifier` member.
+pub(crate) fn ident<'a>(input: &'a Input, member: &str) -> Result<&'a str> {
+    required(input, member).map(id_of)
+}
+
+pub(crate) fn ts(ms: u64) -> Value {
+    Value::String(sim_core::Clock::rfc3339(ms))
+}
+
+/// A tag map from a request's `tags` member.
+pub(crate) fn tags_of(input: &Input) -> BTreeMap<String, String> {
+    input
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
+impl Partition {
+    /// Moves every lifecycle whose time has come: creations become `ACTIVE`, deletions
+    /// disappear, drained targets leave.
+    pub fn settle(&mut self, now_ms: u64) {
+        let due = |p: &Phase| p.settles_at_ms.is_some_and(|t| t <= now_ms);
+        let mut gone: Vec<String> = Vec::new();
+        macro_rules! settle_map {
+            ($map:expr) => {
+                for (id, r) in $map.iter_mut() {
+                    if due(&r.phase) {
+                        if r.phase.is("DELETE_IN_PROGRESS") {
+                            gone.push(id.clone());
+                        } else {
+                            r.phase = Phase { status: "ACTIVE".into(), settles_at_ms: None };
+                        }
+                    }
+                }
+            };
+        }
+        settle_map!(self.services);
+        settle_map!(self.target_groups);
+        settle_map!(self.service_network_service_associations);
+        settle_map!(self.service_network_vpc_associations);
+        for id in gone {
+            if let Some(svc) = self.services.remove(&id) {
+                self.cascade_service(&svc);
+            } else if let Some(tg) = self.target_groups.remove(&id) {
+                self.tags.remove(&tg.common.arn);
+            } else if let Some(a) = self.service_network_service_associations.remove(&id) {
+                self.tags.remove(&a.common.arn);
+            } else if let Some(a) = self.service_network_vpc_associations.remove(&id) {
+                self.tags.remove(&a.common.arn);
+            }
+        }
+        for kind in self.others.values_mut() {
+            let mut leaving = Vec::new();
+            for (id, r) in kind.iter_mut() {
+                if let Some(phase) = r.phase.as_mut().filter(|p| due(p)) {
+                    if phase.is("DELETE_IN_PROGRESS") {
+                        leaving.push((id.clone(), r.common.arn.clone()));
+                    } else {
+                        *phase = Phase { status: "ACTIVE".into(), settles_at_ms: None };
+                    }
+                }
+            }
+            for (id, arn) in leaving {
+                kind.remove(&id);
+                self.tags.remove(&arn);
+            }
+        }
+        for tg in self.target_groups.values_mut() {
+            tg.targets.retain(|t| t.draining_until_ms.is_none_or(|until| until > now_ms));
+        }
+    }
+
+    /// A deleted service takes its listeners, rules, policies and log subscriptions along.
+    fn cascade_service(&mut self, svc: &Service) {
+        self.tags.remove(&svc.common.arn);
+        self.auth_policies.remove(&svc.common.id);
+        self.resource_policies.remove(&svc.common.arn);
+        let listeners: Vec<String> =
+            self.listeners.values().filter(|l| l.service_id == svc.common.id).map(|l| l.common.id.clone()).collect();
+        for id in listeners {
+            self.remove_listener(&id);
+        }
+        generic::drop_subscriptions_of(self, &svc.common.arn);
+    }
+
+    pub(crate) fn remove_listener(&mut self, listener_id: &str) {
+        if let Some(l) = self.listeners.remove(listener_id) {
+            self.tags.remove(&l.common.arn);
+        }
+        let rules: Vec<String> =
+            self.rules.values().filter(|r| r.listener_id == listener_id).map(|r| r.common.id.clone()).collect();
+        for id in rules {
+            if let Some(r) = self.rules.remove(&id) {
+                self.tags.remove(&r.common.arn);
+            }
+        }
+    }
+
+    /// Target-group ids that some listener default action or rule forwards to, with the
+    /// service that does so.
+    pub fn forwards(&self) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+        let mut used: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+        let actions = self
+            .listeners
+            .values()
+            .map(|l| (&l.service_id, &l.default_action))
+            .chain(self.rules.values().filter_map(|r| r.action.as_ref().map(|a| (&r.service_id, a))));
+        for (service_id, action) in actions {
+            for tg in forward_target_groups(action) {
+                used.entry(tg).or_default().insert(service_id.clone());
+            }
+        }
+        used
+    }
+
+    /// Keeps `used_since_ms` true to the current rules and listeners.
+    pub(crate) fn refresh_usage(&mut self, now_ms: u64) {
+        let used = self.forwards();
+        for (id, tg) in self.target_groups.iter_mut() {
+            match (used.contains_key(id), tg.used_since_ms) {
+                (true, None) => tg.used_since_ms = Some(now_ms),
+                (false, Some(_)) => tg.used_since_ms = None,
+                _ => {}
+            }
+        }
+    }
+
+    /// ARNs of the services forwarding to a target group (`serviceArns`).
+    pub fn service_arns_of(&self, target_group_id: &str) -> Vec<String> {
+        self.forwards()
+            .get(target_group_id)
+            .map(|svcs| svcs.iter().filter_map(|s| self.services.get(s)).map(|s| s.common.arn.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Target-group ids named by a rule action's `forward`.
+pub fn forward_target_groups(action: &Value) -> Vec<String> {
+    action["forward"]["targetGroups"]
+        .as_array()
+        .map(|tgs| tgs.iter().filter_map(|t| t["targetGroupIdentifier"].as_str()).map(|s| id_of(s).to_string()).collect())
+        .unwrap_or_default()
+}
