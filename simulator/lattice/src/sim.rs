@@ -132,6 +132,14 @@ impl Simulator {
         answer
     }
 
+    /// A VPC endpoint's association with a resource configuration (made through EC2 in
+    /// AWS, so only the control surface can make one here). Returns its id.
+    pub fn add_resource_endpoint_association(&self, account: &str, region: &str, resource_configuration: &str, vpc_endpoint_id: &str) -> Result<String, Error> {
+        let ctx = Ctx::new(account, region, self.options.clock.now_ms());
+        let view = self.lock().lattice.add_resource_endpoint_association(&ctx, resource_configuration, vpc_endpoint_id)?;
+        Ok(view["id"].as_str().unwrap_or_default().to_string())
+    }
+
     /// Forgets every resource, fault plan and journal entry.
     pub fn reset(&self) {
         let mut inner = self.lock();

@@ -277,3 +277,23 @@ pub(crate) fn drop_subscriptions_of(part: &mut Partition, owner_arn: &str) {
         part.tags.remove(&arn);
     }
 }
+
+/// Records a resource endpoint association, which a VPC endpoint creates through EC2 —
+/// outside the Lattice API, so only the control surface can make one.
+pub(crate) fn add_resource_endpoint_association(part: &mut Partition, env: &Env, resource_configuration: &str, vpc_endpoint_id: &str) -> Result<Value> {
+    let rc = find(part, Kind::ResourceConfiguration, resource_configuration)?;
+    let spec = Kind::ResourceEndpointAssociation.spec();
+    let id = env.ids.resource_id(spec.prefix);
+    let mut fields = Map::new();
+    fields.insert("resourceConfigurationId".into(), json!(rc.common.id));
+    fields.insert("resourceConfigurationArn".into(), json!(rc.common.arn));
+    fields.insert("resourceConfigurationName".into(), rc.fields.get("name").cloned().unwrap_or_default());
+    fields.insert("vpcEndpointId".into(), json!(vpc_endpoint_id));
+    fields.insert("vpcEndpointOwner".into(), json!(env.ctx.account));
+    fields.insert("createdBy".into(), json!(env.ctx.account));
+    let record = Generic { common: env.common(id.clone(), &format!("{}/{id}", spec.arn_type)), phase: None, fields };
+    part.tags.insert(record.common.arn.clone(), Default::default());
+    let out = view(part, &record);
+    part.others.entry(spec.key.to_string()).or_default().insert(id, record);
+    Ok(out)
+}

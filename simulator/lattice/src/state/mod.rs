@@ -133,6 +133,14 @@ impl Lattice {
         self.partitions.iter().map(|((a, r), p)| (format!("{a}/{r}"), p.clone())).collect()
     }
 
+    /// Records what a VPC endpoint for a resource configuration creates through EC2 (no
+    /// Lattice operation creates it): a resource endpoint association.
+    pub fn add_resource_endpoint_association(&mut self, ctx: &Ctx, resource_configuration: &str, vpc_endpoint_id: &str) -> Result<Value> {
+        let part = self.partitions.entry((ctx.account.clone(), ctx.region.clone())).or_default();
+        let env = Env { ctx, config: &self.config, ids: &self.ids };
+        generic::add_resource_endpoint_association(part, &env, resource_configuration, vpc_endpoint_id)
+    }
+
     /// Applies one operation. `input` is the request as the model names its members (path,
     /// query and body merged); the answer is the output shape's members.
     pub fn call(&mut self, operation: &str, input: &Value, ctx: &Ctx) -> Result<Value> {

@@ -99,8 +99,15 @@ fn expected_signature(parts: &Parts, body: &[u8], auth: &Authorization, secret: 
         .build()
         .ok()?
         .into();
-    let uri = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    let signable = SignableRequest::new(parts.method.as_str(), uri, headers.into_iter(), SignableBody::Bytes(body)).ok()?;
+    // The signer needs an authority (it panics without one): in-process requests carry it
+    // in the URI, requests off a socket in `Host`.
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let host = match parts.uri.authority() {
+        Some(authority) => authority.as_str(),
+        None => parts.headers.get("host")?.to_str().ok()?,
+    };
+    let uri = format!("http://{host}{path}");
+    let signable = SignableRequest::new(parts.method.as_str(), uri.as_str(), headers.into_iter(), SignableBody::Bytes(body)).ok()?;
     let (_, signature) = sign(signable, &params).ok()?.into_parts();
     Some(signature)
 }
