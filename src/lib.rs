@@ -1,1 +1,7 @@
+//! latticelab: an integration-test harness and simulator for the VPC Lattice multi-cluster
+//! feature of the AWS Gateway API Controller.
+//!
+//! # Layout
+//! - [`cli`]: the `latticelab` verbs, one module each.
 
+pub mod cli;

@@ -1,1 +1,8 @@
-fn main(){}
+//! The `latticelab` command: parses arguments and hands each verb to its module.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    latticelab::cli::Cli::parse().run().await
+}

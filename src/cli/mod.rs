@@ -1,0 +1,39 @@
+//! Command-line verbs. `main.rs` parses; each verb lives in its own module.
+
+mod run;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "latticelab", version, about = "A simulated VPC Lattice control plane and multi-cluster test harness")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the simulated Lattice control plane on loopback until Ctrl-C or SIGTERM.
+    Serve(serve::Args),
+    /// Run the scenarios under features/.
+    Run(run::Args),
+}
+
+impl Cli {
+    pub async fn run(self) -> ExitCode {
+        let result = match self.command {
+            Command::Serve(args) => serve::serve(args).await,
+            Command::Run(args) => run::run(args).await,
+        };
+        match result {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("latticelab: {e:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
