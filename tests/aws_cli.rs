@@ -1,0 +1,190 @@
+//! The real `aws` CLI against `latticelab serve`: create / get / list / update / tag /
+//! untag / delete for networks, services, listeners, rules, target groups, targets and
+//! associations, and the exception names of the error cases.
+//!
+//! Needs the `aws` CLI: `LATTICELAB_AWS_CLI`, else `.venv/bin/aws` (made by `.ci/run`),
+//! else `aws` on PATH. Without one the test prints why and reports itself skipped; with
+//! `LATTICELAB_REQUIRE_AWS_CLI=1` (set by `.ci/run`) a missing CLI is a failure.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+fn aws_cli() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("LATTICELAB_AWS_CLI") {
+        return Some(PathBuf::from(path));
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/aws");
+    if venv.exists() {
+        return Some(venv);
+    }
+    let on_path = Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success());
+    on_path.then(|| PathBuf::from("aws"))
+}
+
+struct Served {
+    child: Child,
+    env: Vec<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_latticelab"))
+            .args(["serve", "--state-dir"])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("latticelab serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let first = BufReader::new(stdout).lines().next().and_then(Result::ok);
+        assert_eq!(first.as_deref(), Some("ready"), "serve prints ready first");
+        let text = std::fs::read_to_string(dir.path().join("lattice.env")).expect("lattice.env");
+        let env = text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self { child, env, _dir: dir }
+    }
+
+    fn var(&self, key: &str) -> &str {
+        self.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("{key} in lattice.env"))
+    }
+
+    /// Stops with SIGTERM and returns whether it exited cleanly.
+    fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
+        sent && self.child.wait().is_ok_and(|s| s.success())
+    }
+}
+
+struct Aws<'a> {
+    cli: PathBuf,
+    served: &'a Served,
+}
+
+impl Aws<'_> {
+    fn call(&self, args: &[&str]) -> Result<Value, String> {
+        let out = Command::new(&self.cli)
+            .arg("vpc-lattice")
+            .args(args)
+            .args(["--endpoint-url", self.served.var("LATTICE_ENDPOINT"), "--output", "json"])
+            .env("AWS_ACCESS_KEY_ID", self.served.var("AWS_ACCESS_KEY_ID"))
+            .env("AWS_SECRET_ACCESS_KEY", self.served.var("AWS_SECRET_ACCESS_KEY"))
+            .env("AWS_DEFAULT_REGION", self.served.var("REGION"))
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .map_err(|e| format!("cannot run aws: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        Ok(if stdout.trim().is_empty() { Value::Null } else { serde_json::from_str(&stdout).map_err(|e| e.to_string())? })
+    }
+
+    fn ok(&self, args: &[&str]) -> Value {
+        self.call(args).unwrap_or_else(|e| panic!("aws vpc-lattice {}: {e}", args.join(" ")))
+    }
+
+    fn fails_with(&self, args: &[&str], exception: &str) {
+        match self.call(args) {
+            Ok(v) => panic!("aws vpc-lattice {} succeeded: {v}", args.join(" ")),
+            Err(e) => assert!(e.contains(exception), "aws vpc-lattice {}: expected {exception}, got {e}", args.join(" ")),
+        }
+    }
+}
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+#[test]
+fn the_aws_cli_drives_latticelab_serve() {
+    let Some(cli) = aws_cli() else {
+        assert!(std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(), "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found");
+        println!("SKIPPED the_aws_cli_drives_latticelab_serve: no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
+        return;
+    };
+    let served = Served::start();
+    let aws = Aws { cli, served: &served };
+    let vpc = "vpc-0a1b2c3d4e5f60718";
+
+    let sn = aws.ok(&["create-service-network", "--name", "mesh"]);
+    let sn_id = id(&sn);
+    aws.ok(&["update-service-network", "--service-network-identifier", &sn_id, "--auth-type", "AWS_IAM"]);
+    assert_eq!(aws.ok(&["get-service-network", "--service-network-identifier", &sn_id])["authType"], "AWS_IAM");
+    assert_eq!(aws.ok(&["list-service-networks"])["items"].as_array().map(Vec::len), Some(1));
+    let snva = aws.ok(&["create-service-network-vpc-association", "--service-network-identifier", &sn_id, "--vpc-identifier", vpc]);
+    aws.ok(&["get-service-network-vpc-association", "--service-network-vpc-association-identifier", &id(&snva)]);
+    aws.ok(&["update-service-network-vpc-association", "--service-network-vpc-association-identifier", &id(&snva), "--security-group-ids", "sg-0123456789abcdef0"]);
+
+    let tg = aws.ok(&[
+        "create-target-group", "--name", "web-80", "--type", "IP",
+        "--config", &format!(r#"{{"port":80,"protocol":"HTTP","vpcIdentifier":"{vpc}"}}"#),
+    ]);
+    let tg_id = id(&tg);
+    let tg_arn = tg["arn"].as_str().expect("arn").to_string();
+    aws.ok(&["update-target-group", "--target-group-identifier", &tg_id, "--health-check", r#"{"path":"/healthz"}"#]);
+    assert_eq!(aws.ok(&["get-target-group", "--target-group-identifier", &tg_id])["config"]["healthCheck"]["path"], "/healthz");
+    assert_eq!(aws.ok(&["list-target-groups", "--vpc-identifier", vpc])["items"][0]["id"], tg_id.as_str());
+    aws.ok(&["register-targets", "--target-group-identifier", &tg_id, "--targets", "id=10.0.0.1,port=8080", "id=10.0.0.2"]);
+    let targets = aws.ok(&["list-targets", "--target-group-identifier", &tg_id]);
+    assert_eq!(targets["items"].as_array().map(Vec::len), Some(2));
+
+    let svc = aws.ok(&["create-service", "--name", "store"]);
+    let svc_id = id(&svc);
+    aws.ok(&["update-service", "--service-identifier", &svc_id, "--auth-type", "NONE"]);
+    aws.ok(&["get-service", "--service-identifier", &svc_id]);
+    let snsa = aws.ok(&["create-service-network-service-association", "--service-identifier", &svc_id, "--service-network-identifier", &sn_id]);
+    aws.ok(&["get-service-network-service-association", "--service-network-service-association-identifier", &id(&snsa)]);
+    let listed = aws.ok(&["list-service-network-service-associations", "--service-network-identifier", &sn_id]);
+    assert_eq!(listed["items"][0]["serviceName"], "store");
+
+    let listener = aws.ok(&[
+        "create-listener", "--service-identifier", &svc_id, "--name", "http-80", "--protocol", "HTTP",
+        "--default-action", r#"{"fixedResponse":{"statusCode":404}}"#,
+    ]);
+    let l_id = id(&listener);
+    aws.ok(&["update-listener", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--default-action", r#"{"fixedResponse":{"statusCode":503}}"#]);
+    aws.ok(&["get-listener", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
+    aws.ok(&["list-listeners", "--service-identifier", &svc_id]);
+    let forward = format!(r#"{{"forward":{{"targetGroups":[{{"targetGroupIdentifier":"{tg_id}","weight":1}}]}}}}"#);
+    let rule = aws.ok(&[
+        "create-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--name", "to-web", "--priority", "10",
+        "--match", r#"{"httpMatch":{"pathMatch":{"match":{"prefix":"/"},"caseSensitive":false}}}"#, "--action", &forward,
+    ]);
+    let rule_id = id(&rule);
+    aws.ok(&["update-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--rule-identifier", &rule_id, "--priority", "20"]);
+    let got = aws.ok(&["get-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--rule-identifier", &rule_id]);
+    assert_eq!(got["priority"], 20);
+    assert_eq!(got["action"]["forward"]["targetGroups"][0]["targetGroupIdentifier"], tg_id.as_str());
+    let rules = aws.ok(&["list-rules", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
+    assert_eq!(rules["items"].as_array().map(Vec::len), Some(2), "the rule and the default rule");
+
+    aws.ok(&["tag-resource", "--resource-arn", &tg_arn, "--tags", "team=web,tier=1"]);
+    aws.ok(&["untag-resource", "--resource-arn", &tg_arn, "--tag-keys", "tier"]);
+    let tags = aws.ok(&["list-tags-for-resource", "--resource-arn", &tg_arn]);
+    assert_eq!(tags["tags"], serde_json::json!({"team": "web"}));
+
+    // Error cases print the right exception names.
+    aws.fails_with(&["get-service", "--service-identifier", "svc-0123456789abcdef0"], "ResourceNotFoundException");
+    aws.fails_with(&["create-service", "--name", "store"], "ConflictException");
+    aws.fails_with(&["create-service", "--name", "Upper-Case"], "ValidationException");
+    aws.fails_with(&["delete-target-group", "--target-group-identifier", &tg_id], "ConflictException");
+
+    aws.ok(&["deregister-targets", "--target-group-identifier", &tg_id, "--targets", "id=10.0.0.1,port=8080"]);
+    aws.ok(&["delete-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--rule-identifier", &rule_id]);
+    aws.ok(&["delete-listener", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
+    aws.ok(&["delete-target-group", "--target-group-identifier", &tg_id]);
+    aws.ok(&["delete-service-network-service-association", "--service-network-service-association-identifier", &id(&snsa)]);
+    aws.ok(&["delete-service", "--service-identifier", &svc_id]);
+    aws.ok(&["delete-service-network-vpc-association", "--service-network-vpc-association-identifier", &id(&snva)]);
+    aws.ok(&["delete-service-network", "--service-network-identifier", &sn_id]);
+    assert_eq!(aws.ok(&["list-service-networks"])["items"], serde_json::json!([]));
+    assert!(served.stop(), "serve stops cleanly on SIGTERM");
+}
