@@ -89,10 +89,11 @@ pub struct Partition {
     pub resource_policies: BTreeMap<String, Policy>,
     /// Tags by ARN. Every live taggable resource has an entry, possibly empty.
     pub tags: BTreeMap<String, BTreeMap<String, String>>,
-    /// `(operation, clientToken)` → the request without its token, and the answer given.
-    #[serde(skip)]
-    client_tokens: BTreeMap<(String, String), (Value, Value)>,
 }
+
+/// `(account, region, operation, clientToken)` → the request without its token, and the
+/// answer given. Kept beside the partitions so the rollback copy of a call stays small.
+type ClientTokens = BTreeMap<(String, String, String, String), (Value, Value)>;
 
 /// The whole simulated control plane.
 #[derive(Clone, Debug)]
@@ -100,11 +101,12 @@ pub struct Lattice {
     config: Config,
     ids: IdGenerator,
     partitions: BTreeMap<(String, String), Partition>,
+    client_tokens: ClientTokens,
 }
 
 impl Lattice {
     pub fn new(config: Config, ids: IdGenerator) -> Self {
-        Self { config, ids, partitions: BTreeMap::new() }
+        Self { config, ids, partitions: BTreeMap::new(), client_tokens: BTreeMap::new() }
     }
 
     pub fn config(&self) -> &Config {
@@ -118,6 +120,7 @@ impl Lattice {
     /// Forgets every resource (the configuration stays).
     pub fn reset(&mut self) {
         self.partitions.clear();
+        self.client_tokens.clear();
     }
 
     /// The partition of one account and region, if anything was ever created there.
@@ -157,9 +160,11 @@ impl Lattice {
         let part = self.partitions.entry(key).or_default();
         part.settle(ctx.now_ms);
 
-        let token = client_token(op, input);
-        if let Some((token, request)) = &token {
-            if let Some((seen, answer)) = part.client_tokens.get(&(op.name.to_string(), token.clone())) {
+        let token = client_token(op, input)
+            .map(|(token, request)| ((ctx.account.clone(), ctx.region.clone(), op.name.to_string(), token), request));
+        if let Some((key, request)) = &token {
+            if let Some((seen, answer)) = self.client_tokens.get(key) {
+                let token = &key.3;
                 return if seen == request {
                     Ok(answer.clone())
                 } else {
@@ -187,8 +192,8 @@ impl Lattice {
             answer
         };
         let answer = project(op.output, &answer?);
-        if let Some((token, request)) = token {
-            part.client_tokens.insert((op.name.to_string(), token), (request, answer.clone()));
+        if let Some((key, request)) = token {
+            self.client_tokens.insert(key, (request, answer.clone()));
         }
         Ok(answer)
     }
@@ -407,8 +412,8 @@ impl Partition {
 
     /// Target-group ids that some listener default action or rule forwards to, with the
     /// service that does so.
-    pub fn forwards(&self) -> BTreeMap<String, std::collections::BTreeSet<String>> {
-        let mut used: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    pub fn forwards(&self) -> Forwards {
+        let mut used = Forwards::new();
         let actions = self
             .listeners
             .values()
@@ -442,6 +447,9 @@ impl Partition {
             .unwrap_or_default()
     }
 }
+
+/// Target-group id → the ids of the services whose listeners or rules forward to it.
+pub type Forwards = BTreeMap<String, std::collections::BTreeSet<String>>;
 
 /// Target-group ids named by a rule action's `forward`.
 pub fn forward_target_groups(action: &Value) -> Vec<String> {

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use serde_json::{Map, Value, json};
 
 use super::page::page;
-use super::{Env, Error, Input, Partition, Phase, Result, Target, TargetGroup, ident, quota_code, required, tags_of, ts};
+use super::{Env, Error, Forwards, Input, Partition, Phase, Result, Target, TargetGroup, ident, quota_code, required, tags_of, ts};
 use crate::model::FieldProblem;
 
 const TG: &str = "TARGET_GROUP";
@@ -17,11 +17,23 @@ impl Partition {
     }
 
     fn target_group_view(&self, tg: &TargetGroup) -> Value {
+        self.target_group_view_with(tg, &self.forwards())
+    }
+
+    /// The view, given the forwards map (computed once for a whole list).
+    fn target_group_view_with(&self, tg: &TargetGroup, forwards: &Forwards) -> Value {
+        let service_arns: Vec<&String> = forwards
+            .get(&tg.common.id)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| self.services.get(s))
+            .map(|s| &s.common.arn)
+            .collect();
         let c = &tg.config;
         json!({
             "id": tg.common.id, "arn": tg.common.arn, "name": tg.name, "type": tg.type_, "status": tg.phase.status,
             "config": c, "createdAt": ts(tg.common.created_at_ms), "lastUpdatedAt": ts(tg.common.last_updated_at_ms),
-            "serviceArns": self.service_arns_of(&tg.common.id),
+            "serviceArns": service_arns,
             "port": c.get("port"), "protocol": c.get("protocol"), "ipAddressType": c.get("ipAddressType"),
             "vpcIdentifier": c.get("vpcIdentifier"), "lambdaEventStructureVersion": c.get("lambdaEventStructureVersion"),
         })
@@ -149,13 +161,14 @@ pub(crate) fn get_target_group(part: &mut Partition, _env: &Env, input: &Input) 
 pub(crate) fn list_target_groups(part: &mut Partition, env: &Env, input: &Input) -> Result<Value> {
     let vpc = input.get("vpcIdentifier").and_then(Value::as_str);
     let type_ = input.get("targetGroupType").and_then(Value::as_str);
+    let forwards = part.forwards();
     let items = part
         .target_groups
         .values()
         .filter(|tg| env.visible(&tg.common))
         .filter(|tg| vpc.is_none_or(|v| tg.config.get("vpcIdentifier").and_then(Value::as_str) == Some(v)))
         .filter(|tg| type_.is_none_or(|t| tg.type_ == t))
-        .map(|tg| (tg.common.id.clone(), part.target_group_view(tg)))
+        .map(|tg| (tg.common.id.clone(), part.target_group_view_with(tg, &forwards)))
         .collect();
     page(env, input, items)
 }
