@@ -49,7 +49,11 @@ impl Served {
     }
 
     fn var(&self, key: &str) -> &str {
-        self.env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("{key} in lattice.env"))
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("{key} in lattice.env"))
     }
 
     /// Stops with SIGTERM and returns whether it exited cleanly.
@@ -84,7 +88,11 @@ impl Aws<'_> {
             return Err(String::from_utf8_lossy(&out.stderr).into_owned());
         }
         let stdout = String::from_utf8_lossy(&out.stdout);
-        Ok(if stdout.trim().is_empty() { Value::Null } else { serde_json::from_str(&stdout).map_err(|e| e.to_string())? })
+        Ok(if stdout.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&stdout).map_err(|e| e.to_string())?
+        })
     }
 
     fn ok(&self, args: &[&str]) -> Value {
@@ -94,7 +102,9 @@ impl Aws<'_> {
     fn fails_with(&self, args: &[&str], exception: &str) {
         match self.call(args) {
             Ok(v) => panic!("aws vpc-lattice {} succeeded: {v}", args.join(" ")),
-            Err(e) => assert!(e.contains(exception), "aws vpc-lattice {}: expected {exception}, got {e}", args.join(" ")),
+            Err(e) => {
+                assert!(e.contains(exception), "aws vpc-lattice {}: expected {exception}, got {e}", args.join(" "))
+            }
         }
     }
 }
@@ -106,7 +116,10 @@ fn id(v: &Value) -> String {
 #[test]
 fn the_aws_cli_drives_latticelab_serve() {
     let Some(cli) = aws_cli() else {
-        assert!(std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(), "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found");
+        assert!(
+            std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(),
+            "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found"
+        );
         println!("SKIPPED the_aws_cli_drives_latticelab_serve: no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
         return;
     };
@@ -119,20 +132,47 @@ fn the_aws_cli_drives_latticelab_serve() {
     aws.ok(&["update-service-network", "--service-network-identifier", &sn_id, "--auth-type", "AWS_IAM"]);
     assert_eq!(aws.ok(&["get-service-network", "--service-network-identifier", &sn_id])["authType"], "AWS_IAM");
     assert_eq!(aws.ok(&["list-service-networks"])["items"].as_array().map(Vec::len), Some(1));
-    let snva = aws.ok(&["create-service-network-vpc-association", "--service-network-identifier", &sn_id, "--vpc-identifier", vpc]);
+    let snva = aws.ok(&[
+        "create-service-network-vpc-association",
+        "--service-network-identifier",
+        &sn_id,
+        "--vpc-identifier",
+        vpc,
+    ]);
     aws.ok(&["get-service-network-vpc-association", "--service-network-vpc-association-identifier", &id(&snva)]);
-    aws.ok(&["update-service-network-vpc-association", "--service-network-vpc-association-identifier", &id(&snva), "--security-group-ids", "sg-0123456789abcdef0"]);
+    aws.ok(&[
+        "update-service-network-vpc-association",
+        "--service-network-vpc-association-identifier",
+        &id(&snva),
+        "--security-group-ids",
+        "sg-0123456789abcdef0",
+    ]);
 
     let tg = aws.ok(&[
-        "create-target-group", "--name", "web-80", "--type", "IP",
-        "--config", &format!(r#"{{"port":80,"protocol":"HTTP","vpcIdentifier":"{vpc}"}}"#),
+        "create-target-group",
+        "--name",
+        "web-80",
+        "--type",
+        "IP",
+        "--config",
+        &format!(r#"{{"port":80,"protocol":"HTTP","vpcIdentifier":"{vpc}"}}"#),
     ]);
     let tg_id = id(&tg);
     let tg_arn = tg["arn"].as_str().expect("arn").to_string();
     aws.ok(&["update-target-group", "--target-group-identifier", &tg_id, "--health-check", r#"{"path":"/healthz"}"#]);
-    assert_eq!(aws.ok(&["get-target-group", "--target-group-identifier", &tg_id])["config"]["healthCheck"]["path"], "/healthz");
+    assert_eq!(
+        aws.ok(&["get-target-group", "--target-group-identifier", &tg_id])["config"]["healthCheck"]["path"],
+        "/healthz"
+    );
     assert_eq!(aws.ok(&["list-target-groups", "--vpc-identifier", vpc])["items"][0]["id"], tg_id.as_str());
-    aws.ok(&["register-targets", "--target-group-identifier", &tg_id, "--targets", "id=10.0.0.1,port=8080", "id=10.0.0.2"]);
+    aws.ok(&[
+        "register-targets",
+        "--target-group-identifier",
+        &tg_id,
+        "--targets",
+        "id=10.0.0.1,port=8080",
+        "id=10.0.0.2",
+    ]);
     let targets = aws.ok(&["list-targets", "--target-group-identifier", &tg_id]);
     assert_eq!(targets["items"].as_array().map(Vec::len), Some(2));
 
@@ -140,27 +180,81 @@ fn the_aws_cli_drives_latticelab_serve() {
     let svc_id = id(&svc);
     aws.ok(&["update-service", "--service-identifier", &svc_id, "--auth-type", "NONE"]);
     aws.ok(&["get-service", "--service-identifier", &svc_id]);
-    let snsa = aws.ok(&["create-service-network-service-association", "--service-identifier", &svc_id, "--service-network-identifier", &sn_id]);
-    aws.ok(&["get-service-network-service-association", "--service-network-service-association-identifier", &id(&snsa)]);
+    let snsa = aws.ok(&[
+        "create-service-network-service-association",
+        "--service-identifier",
+        &svc_id,
+        "--service-network-identifier",
+        &sn_id,
+    ]);
+    aws.ok(&[
+        "get-service-network-service-association",
+        "--service-network-service-association-identifier",
+        &id(&snsa),
+    ]);
     let listed = aws.ok(&["list-service-network-service-associations", "--service-network-identifier", &sn_id]);
     assert_eq!(listed["items"][0]["serviceName"], "store");
 
     let listener = aws.ok(&[
-        "create-listener", "--service-identifier", &svc_id, "--name", "http-80", "--protocol", "HTTP",
-        "--default-action", r#"{"fixedResponse":{"statusCode":404}}"#,
+        "create-listener",
+        "--service-identifier",
+        &svc_id,
+        "--name",
+        "http-80",
+        "--protocol",
+        "HTTP",
+        "--default-action",
+        r#"{"fixedResponse":{"statusCode":404}}"#,
     ]);
     let l_id = id(&listener);
-    aws.ok(&["update-listener", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--default-action", r#"{"fixedResponse":{"statusCode":503}}"#]);
+    aws.ok(&[
+        "update-listener",
+        "--service-identifier",
+        &svc_id,
+        "--listener-identifier",
+        &l_id,
+        "--default-action",
+        r#"{"fixedResponse":{"statusCode":503}}"#,
+    ]);
     aws.ok(&["get-listener", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
     aws.ok(&["list-listeners", "--service-identifier", &svc_id]);
     let forward = format!(r#"{{"forward":{{"targetGroups":[{{"targetGroupIdentifier":"{tg_id}","weight":1}}]}}}}"#);
     let rule = aws.ok(&[
-        "create-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--name", "to-web", "--priority", "10",
-        "--match", r#"{"httpMatch":{"pathMatch":{"match":{"prefix":"/"},"caseSensitive":false}}}"#, "--action", &forward,
+        "create-rule",
+        "--service-identifier",
+        &svc_id,
+        "--listener-identifier",
+        &l_id,
+        "--name",
+        "to-web",
+        "--priority",
+        "10",
+        "--match",
+        r#"{"httpMatch":{"pathMatch":{"match":{"prefix":"/"},"caseSensitive":false}}}"#,
+        "--action",
+        &forward,
     ]);
     let rule_id = id(&rule);
-    aws.ok(&["update-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--rule-identifier", &rule_id, "--priority", "20"]);
-    let got = aws.ok(&["get-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--rule-identifier", &rule_id]);
+    aws.ok(&[
+        "update-rule",
+        "--service-identifier",
+        &svc_id,
+        "--listener-identifier",
+        &l_id,
+        "--rule-identifier",
+        &rule_id,
+        "--priority",
+        "20",
+    ]);
+    let got = aws.ok(&[
+        "get-rule",
+        "--service-identifier",
+        &svc_id,
+        "--listener-identifier",
+        &l_id,
+        "--rule-identifier",
+        &rule_id,
+    ]);
     assert_eq!(got["priority"], 20);
     assert_eq!(got["action"]["forward"]["targetGroups"][0]["targetGroupIdentifier"], tg_id.as_str());
     let rules = aws.ok(&["list-rules", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
@@ -178,10 +272,22 @@ fn the_aws_cli_drives_latticelab_serve() {
     aws.fails_with(&["delete-target-group", "--target-group-identifier", &tg_id], "ConflictException");
 
     aws.ok(&["deregister-targets", "--target-group-identifier", &tg_id, "--targets", "id=10.0.0.1,port=8080"]);
-    aws.ok(&["delete-rule", "--service-identifier", &svc_id, "--listener-identifier", &l_id, "--rule-identifier", &rule_id]);
+    aws.ok(&[
+        "delete-rule",
+        "--service-identifier",
+        &svc_id,
+        "--listener-identifier",
+        &l_id,
+        "--rule-identifier",
+        &rule_id,
+    ]);
     aws.ok(&["delete-listener", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
     aws.ok(&["delete-target-group", "--target-group-identifier", &tg_id]);
-    aws.ok(&["delete-service-network-service-association", "--service-network-service-association-identifier", &id(&snsa)]);
+    aws.ok(&[
+        "delete-service-network-service-association",
+        "--service-network-service-association-identifier",
+        &id(&snsa),
+    ]);
     aws.ok(&["delete-service", "--service-identifier", &svc_id]);
     aws.ok(&["delete-service-network-vpc-association", "--service-network-vpc-association-identifier", &id(&snva)]);
     aws.ok(&["delete-service-network", "--service-network-identifier", &sn_id]);

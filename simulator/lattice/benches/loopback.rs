@@ -75,7 +75,8 @@ async fn start_moto() -> Option<(Moto, String)> {
     Some((moto, format!("http://{addr}")))
 }
 
-type Call = Arc<dyn Fn(Client, usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send + Sync>;
+type Call =
+    Arc<dyn Fn(Client, usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> + Send + Sync>;
 
 /// Requests per second for `calls` calls, one after another or from 16 tasks at once;
 /// `None` when any call failed (the server does not serve the operation).
@@ -119,7 +120,13 @@ async fn seed_target_groups(c: &Client) -> Option<String> {
             .create_target_group()
             .name(format!("bench-seed-{i}"))
             .r#type(TargetGroupType::Ip)
-            .config(TargetGroupConfig::builder().port(80).protocol(TargetGroupProtocol::Http).vpc_identifier("vpc-0a1b2c3d4e5f60718").build())
+            .config(
+                TargetGroupConfig::builder()
+                    .port(80)
+                    .protocol(TargetGroupProtocol::Http)
+                    .vpc_identifier("vpc-0a1b2c3d4e5f60718")
+                    .build(),
+            )
             .send()
             .await
             .ok()?;
@@ -141,7 +148,13 @@ fn operations(tg_id: String) -> Vec<(&'static str, Call)> {
                 .create_target_group()
                 .name(name)
                 .r#type(TargetGroupType::Ip)
-                .config(TargetGroupConfig::builder().port(80).protocol(TargetGroupProtocol::Http).vpc_identifier("vpc-0a1b2c3d4e5f60718").build())
+                .config(
+                    TargetGroupConfig::builder()
+                        .port(80)
+                        .protocol(TargetGroupProtocol::Http)
+                        .vpc_identifier("vpc-0a1b2c3d4e5f60718")
+                        .build(),
+                )
                 .send()
                 .await
             else {
@@ -177,7 +190,9 @@ async fn main() {
         }
     };
 
-    println!("{calls} calls per measurement, {CONCURRENCY} tasks when concurrent, same aws-sdk-vpclattice client, loopback HTTP/1.1");
+    println!(
+        "{calls} calls per measurement, {CONCURRENCY} tasks when concurrent, same aws-sdk-vpclattice client, loopback HTTP/1.1"
+    );
     println!("{:<38} {:<11} {:>14} {:>14} {:>8}", "operation", "mode", "latticelab", "moto", "ratio");
     let their_ops = theirs.as_ref().map(|(_, tg)| operations(tg.clone()));
     for (i, (name, call)) in operations(our_tg).into_iter().enumerate() {

@@ -18,6 +18,7 @@ pub struct InProcessHttpClient {
 }
 
 impl InProcessHttpClient {
+    #[allow(clippy::new_ret_no_self)] // the SDK takes a SharedHttpClient, so that is what we hand out
     pub fn new(router: axum::Router) -> SharedHttpClient {
         SharedHttpClient::new(Self { router })
     }
@@ -43,7 +44,11 @@ impl HttpConnector for InProcessHttpClient {
 }
 
 impl HttpClient for InProcessHttpClient {
-    fn http_connector(&self, _settings: &HttpConnectorSettings, _components: &RuntimeComponents) -> SharedHttpConnector {
+    fn http_connector(
+        &self,
+        _settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
         SharedHttpConnector::new(self.clone())
     }
 }

@@ -111,10 +111,9 @@ impl Simulator {
         let now_ms = self.options.clock.now_ms();
         let mut inner = self.lock();
         let answer = match decision.error {
-            Some(FaultKind::Throttling { retry_after_secs }) => Err(Error::Throttling {
-                message: "Rate exceeded".into(),
-                retry_after_secs: Some(retry_after_secs),
-            }),
+            Some(FaultKind::Throttling { retry_after_secs }) => {
+                Err(Error::Throttling { message: "Rate exceeded".into(), retry_after_secs: Some(retry_after_secs) })
+            }
             Some(FaultKind::InternalError { retry_after_secs }) => {
                 Err(Error::Internal { message: "An internal error occurred".into(), retry_after_secs })
             }
@@ -134,9 +133,16 @@ impl Simulator {
 
     /// A VPC endpoint's association with a resource configuration (made through EC2 in
     /// AWS, so only the control surface can make one here). Returns its id.
-    pub fn add_resource_endpoint_association(&self, account: &str, region: &str, resource_configuration: &str, vpc_endpoint_id: &str) -> Result<String, Error> {
+    pub fn add_resource_endpoint_association(
+        &self,
+        account: &str,
+        region: &str,
+        resource_configuration: &str,
+        vpc_endpoint_id: &str,
+    ) -> Result<String, Error> {
         let ctx = Ctx::new(account, region, self.options.clock.now_ms());
-        let view = self.lock().lattice.add_resource_endpoint_association(&ctx, resource_configuration, vpc_endpoint_id)?;
+        let view =
+            self.lock().lattice.add_resource_endpoint_association(&ctx, resource_configuration, vpc_endpoint_id)?;
         Ok(view["id"].as_str().unwrap_or_default().to_string())
     }
 

@@ -34,7 +34,8 @@ const EXAMPLES: &[&str] = &[
 ];
 
 /// Every id prefix the model uses, for `prefix-` + 17 characters.
-const PREFIXES: &[&str] = &["sn", "svc", "listener", "rule", "tg", "snsa", "snva", "snra", "als", "rgw", "rcfg", "rea", "dv"];
+const PREFIXES: &[&str] =
+    &["sn", "svc", "listener", "rule", "tg", "snsa", "snva", "snra", "als", "rgw", "rcfg", "rea", "dv"];
 
 fn anchored(shape: &Shape) -> Option<Regex> {
     shape.pattern.and_then(|p| Regex::new(&format!("^(?:{p})$")).ok())
@@ -58,9 +59,18 @@ fn valid_string(shape: &Shape) -> Option<String> {
     };
     let ids = PREFIXES.iter().map(|p| format!("{p}-0123456789abcdef0"));
     let arns = PREFIXES.iter().flat_map(|p| {
-        ["targetgroup", "servicenetworkserviceassociation", "servicenetworkvpcassociation", "servicenetworkresourceassociation",
-         "accesslogsubscription", "resourcegateway", "resourceconfiguration", "resourceendpointassociation", "domainverification"]
-            .map(move |t| format!("arn:aws:vpc-lattice:us-west-2:123456789012:{t}/{p}-0123456789abcdef0"))
+        [
+            "targetgroup",
+            "servicenetworkserviceassociation",
+            "servicenetworkvpcassociation",
+            "servicenetworkresourceassociation",
+            "accesslogsubscription",
+            "resourcegateway",
+            "resourceconfiguration",
+            "resourceendpointassociation",
+            "domainverification",
+        ]
+        .map(move |t| format!("arn:aws:vpc-lattice:us-west-2:123456789012:{t}/{p}-0123456789abcdef0"))
     });
     EXAMPLES.iter().map(|s| s.to_string()).chain(ids).chain(arns).find(|s| fits(s) && matches(&re, s))
 }
@@ -150,7 +160,8 @@ fn breaks(op: &Operation) -> Vec<Break> {
                 if let Some(re) = anchored(shape) {
                     let n = shape.min.unwrap_or(1).max(1) as usize;
                     let within = shape.max.is_none_or(|m| n as i64 <= m);
-                    if let Some(bad) = ["!", " ", "A"].iter().map(|c| c.repeat(n)).find(|s| within && !matches(&re, s)) {
+                    if let Some(bad) = ["!", " ", "A"].iter().map(|c| c.repeat(n)).find(|s| within && !matches(&re, s))
+                    {
                         push("breaks the pattern", Some(Value::String(bad)));
                     }
                 }
@@ -201,7 +212,13 @@ fn breaks(op: &Operation) -> Vec<Break> {
         if target.kind == Kind::Structure && required {
             for inner in target.members {
                 let inner_required = target.required.contains(&inner.name);
-                visit(model::shape(inner.target), vec![m.name.into(), inner.name.into()], Location::Body, inner_required, &mut out);
+                visit(
+                    model::shape(inner.target),
+                    vec![m.name.into(), inner.name.into()],
+                    Location::Body,
+                    inner_required,
+                    &mut out,
+                );
             }
         }
     }
@@ -220,7 +237,10 @@ fn request(op: &Operation, input: &Value) -> Request<Body> {
         match m.location {
             Location::Uri => {
                 let label = if v.is_null() { String::new() } else { text(v) };
-                uri = uri.replace(&format!("{{{}}}", m.location_name), &utf8_percent_encode(&label, NON_ALPHANUMERIC).to_string());
+                uri = uri.replace(
+                    &format!("{{{}}}", m.location_name),
+                    &utf8_percent_encode(&label, NON_ALPHANUMERIC).to_string(),
+                );
             }
             Location::Query if !v.is_null() => {
                 let values = v.as_array().cloned().unwrap_or_else(|| vec![v.clone()]);
@@ -314,13 +334,22 @@ async fn every_break_of_every_operation_is_rejected_cleanly() {
     for (op, broken) in ALL_BREAKS.iter() {
         let (status, error, body) = answer(&sim, op, &broken.input).await;
         let path = broken.path.as_str();
-        let named = body["fieldList"].as_array().into_iter().flatten().filter_map(|f| f["name"].as_str()).any(|n| {
-            n == path || n.starts_with(&format!("{path}.")) || n.starts_with(&format!("{path}["))
-        });
+        let named = body["fieldList"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["name"].as_str())
+            .any(|n| n == path || n.starts_with(&format!("{path}.")) || n.starts_with(&format!("{path}[")));
         if status != 400 || error.as_deref() != Some("ValidationException") || !named {
             failures.push(format!("{} {} ({}) → {status} {body}", op.name, path, broken.what));
         }
     }
-    assert!(failures.is_empty(), "{} of {} breaks mishandled:\n{}", failures.len(), ALL_BREAKS.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} breaks mishandled:\n{}",
+        failures.len(),
+        ALL_BREAKS.len(),
+        failures.join("\n")
+    );
     assert_eq!(sim.snapshot_json(), json!({}), "nothing was created");
 }

@@ -47,7 +47,12 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
     assert_eq!(got.auth_type(), Some(&AuthType::AwsIam));
     assert!(got.created_at().is_some());
     assert_eq!(c.list_service_networks().send().await?.items().len(), 1);
-    let snva = c.create_service_network_vpc_association().service_network_identifier(&sn_id).vpc_identifier(VPC).send().await?;
+    let snva = c
+        .create_service_network_vpc_association()
+        .service_network_identifier(&sn_id)
+        .vpc_identifier(VPC)
+        .send()
+        .await?;
     let snva_id = snva.id().ok_or("snva id")?.to_string();
     assert_eq!(snva.status(), Some(&ServiceNetworkVpcAssociationStatus::Active));
     c.get_service_network_vpc_association().service_network_vpc_association_identifier(&snva_id).send().await?;
@@ -56,7 +61,8 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
         .security_group_ids("sg-0123456789abcdef0")
         .send()
         .await?;
-    let got = c.get_service_network_vpc_association().service_network_vpc_association_identifier(&snva_id).send().await?;
+    let got =
+        c.get_service_network_vpc_association().service_network_vpc_association_identifier(&snva_id).send().await?;
     assert_eq!(got.security_group_ids(), ["sg-0123456789abcdef0"]);
     assert_eq!(c.list_service_network_vpc_associations().vpc_identifier(VPC).send().await?.items().len(), 1);
     c.list_service_network_vpc_endpoint_associations().service_network_identifier(&sn_id).send().await?;
@@ -126,7 +132,12 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
         .await?;
     let l_id = listener.id().ok_or("listener id")?.to_string();
     assert_eq!(listener.port(), Some(80));
-    c.update_listener().service_identifier(&svc_id).listener_identifier(&l_id).default_action(not_found()?).send().await?;
+    c.update_listener()
+        .service_identifier(&svc_id)
+        .listener_identifier(&l_id)
+        .default_action(not_found()?)
+        .send()
+        .await?;
     c.get_listener().service_identifier(&svc_id).listener_identifier(&l_id).send().await?;
     assert_eq!(c.list_listeners().service_identifier(&svc_id).send().await?.items().len(), 1);
     let rule = c
@@ -151,7 +162,8 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
         .send()
         .await?;
     let rule2_id = rule2.id().ok_or("rule id")?.to_string();
-    let got = c.get_rule().service_identifier(&svc_id).listener_identifier(&l_id).rule_identifier(&rule_id).send().await?;
+    let got =
+        c.get_rule().service_identifier(&svc_id).listener_identifier(&l_id).rule_identifier(&rule_id).send().await?;
     assert_eq!(got.action(), Some(&forward(&tg_id, 1)?));
     c.update_rule()
         .service_identifier(&svc_id)
@@ -218,7 +230,11 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
         .await?;
     let rgw_id = rgw.id().ok_or("rgw id")?.to_string();
     c.get_resource_gateway().resource_gateway_identifier(&rgw_id).send().await?;
-    c.update_resource_gateway().resource_gateway_identifier(&rgw_id).security_group_ids("sg-0123456789abcdef0").send().await?;
+    c.update_resource_gateway()
+        .resource_gateway_identifier(&rgw_id)
+        .security_group_ids("sg-0123456789abcdef0")
+        .send()
+        .await?;
     assert_eq!(c.list_resource_gateways().send().await?.items().len(), 1);
     let rcfg = c
         .create_resource_configuration()
@@ -242,10 +258,20 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
         .send()
         .await?;
     let snra_id = snra.id().ok_or("snra id")?.to_string();
-    c.get_service_network_resource_association().service_network_resource_association_identifier(&snra_id).send().await?;
-    assert_eq!(c.list_service_network_resource_associations().service_network_identifier(&sn_id).send().await?.items().len(), 1);
-    c.delete_service_network_resource_association().service_network_resource_association_identifier(&snra_id).send().await?;
-    let rea_id = sim.add_resource_endpoint_association("123456789012", "us-west-2", &rcfg_id, "vpce-0123456789abcdef0")?;
+    c.get_service_network_resource_association()
+        .service_network_resource_association_identifier(&snra_id)
+        .send()
+        .await?;
+    assert_eq!(
+        c.list_service_network_resource_associations().service_network_identifier(&sn_id).send().await?.items().len(),
+        1
+    );
+    c.delete_service_network_resource_association()
+        .service_network_resource_association_identifier(&snra_id)
+        .send()
+        .await?;
+    let rea_id =
+        sim.add_resource_endpoint_association("123456789012", "us-west-2", &rcfg_id, "vpce-0123456789abcdef0")?;
     let reas = c.list_resource_endpoint_associations().resource_configuration_identifier(&rcfg_id).send().await?;
     assert_eq!(reas.items()[0].id(), Some(rea_id.as_str()));
     c.delete_resource_endpoint_association().resource_endpoint_association_identifier(&rea_id).send().await?;
@@ -271,7 +297,10 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
     c.delete_rule().service_identifier(&svc_id).listener_identifier(&l_id).rule_identifier(&rule_id).send().await?;
     c.delete_listener().service_identifier(&svc_id).listener_identifier(&l_id).send().await?;
     c.delete_target_group().target_group_identifier(&tg_id).send().await?;
-    c.delete_service_network_service_association().service_network_service_association_identifier(&snsa_id).send().await?;
+    c.delete_service_network_service_association()
+        .service_network_service_association_identifier(&snsa_id)
+        .send()
+        .await?;
     let deleted = c.delete_service().service_identifier(&svc_id).send().await?;
     assert_eq!(deleted.status(), Some(&ServiceStatus::DeleteInProgress));
     c.delete_service_network_vpc_association().service_network_vpc_association_identifier(&snva_id).send().await?;
@@ -283,7 +312,8 @@ async fn every_operation(c: &Client, sim: &Simulator) -> TestResult {
 
 fn assert_every_operation_succeeded(sim: &Simulator) {
     let journal = sim.journal();
-    let ok: BTreeSet<&str> = journal.entries().iter().filter(|e| e.status == 200).map(|e| e.operation.as_str()).collect();
+    let ok: BTreeSet<&str> =
+        journal.entries().iter().filter(|e| e.status == 200).map(|e| e.operation.as_str()).collect();
     let missing: Vec<&str> = model::operations().iter().map(|o| o.name).filter(|n| !ok.contains(n)).collect();
     assert!(missing.is_empty(), "operations never answered successfully: {missing:?}");
     assert!(journal.entries().iter().all(|e| e.status == 200), "no call failed");
@@ -334,19 +364,26 @@ async fn validation_errors_name_each_bad_field() -> TestResult {
         .create_target_group()
         .name("UPPER")
         .r#type(TargetGroupType::Ip)
-        .config(TargetGroupConfig::builder().port(70000).protocol(TargetGroupProtocol::Http).vpc_identifier(VPC).build())
+        .config(
+            TargetGroupConfig::builder().port(70000).protocol(TargetGroupProtocol::Http).vpc_identifier(VPC).build(),
+        )
         .send()
         .await
         .expect_err("invalid")
         .into_service_error();
-    let aws_sdk_vpclattice::operation::create_target_group::CreateTargetGroupError::ValidationException(v) = &err else {
+    let aws_sdk_vpclattice::operation::create_target_group::CreateTargetGroupError::ValidationException(v) = &err
+    else {
         panic!("{err:?}");
     };
     let mut fields: Vec<&str> = v.field_list().iter().map(|f| f.name()).collect();
     fields.sort();
     assert_eq!(fields, ["config.port", "name"]);
     assert_eq!(v.reason(), &ValidationExceptionReason::FieldValidationFailed);
-    assert!(sim.snapshot_json().as_object().is_some_and(|p| p.values().all(|p| p["targetGroups"].as_object().is_some_and(|m| m.is_empty()))));
+    assert!(
+        sim.snapshot_json()
+            .as_object()
+            .is_some_and(|p| p.values().all(|p| p["targetGroups"].as_object().is_some_and(|m| m.is_empty())))
+    );
     Ok(())
 }
 
@@ -354,7 +391,13 @@ async fn validation_errors_name_each_bad_field() -> TestResult {
 async fn missing_resources_are_not_found() -> TestResult {
     let sim = Simulator::with_seed(1);
     let c = common::loopback(&sim, "not-found").await;
-    let err = c.get_service().service_identifier("svc-0123456789abcdef0").send().await.expect_err("absent").into_service_error();
+    let err = c
+        .get_service()
+        .service_identifier("svc-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("absent")
+        .into_service_error();
     let aws_sdk_vpclattice::operation::get_service::GetServiceError::ResourceNotFoundException(e) = &err else {
         panic!("{err:?}");
     };
@@ -372,7 +415,14 @@ async fn duplicate_names_and_reused_tokens_conflict() -> TestResult {
     let first = c.create_service_network().name("net-a").client_token("tok").send().await?;
     let again = c.create_service_network().name("net-a").client_token("tok").send().await?;
     assert_eq!(first.id(), again.id(), "same token, same parameters: the same answer");
-    let err = c.create_service_network().name("net-b").client_token("tok").send().await.expect_err("reuse").into_service_error();
+    let err = c
+        .create_service_network()
+        .name("net-b")
+        .client_token("tok")
+        .send()
+        .await
+        .expect_err("reuse")
+        .into_service_error();
     assert!(err.is_conflict_exception(), "{err:?}");
     assert_eq!(c.list_service_networks().send().await?.items().len(), 1);
     Ok(())
@@ -385,7 +435,10 @@ async fn quotas_answer_402() -> TestResult {
     let c = common::in_process(&sim, "quota");
     c.create_service_network().name("only").send().await?;
     let err = c.create_service_network().name("second").send().await.expect_err("quota").into_service_error();
-    let aws_sdk_vpclattice::operation::create_service_network::CreateServiceNetworkError::ServiceQuotaExceededException(q) = &err else {
+    let aws_sdk_vpclattice::operation::create_service_network::CreateServiceNetworkError::ServiceQuotaExceededException(
+        q,
+    ) = &err
+    else {
         panic!("{err:?}");
     };
     assert_eq!((q.quota_code(), q.service_code()), ("L-9CAD07FB", "vpc-lattice"));
@@ -431,7 +484,10 @@ async fn signatures_are_checked_when_credentials_are_given() -> TestResult {
     let mut options = SimulatorOptions { seed: 1, verify_signatures: true, ..Default::default() };
     options.credentials.insert(
         common::ACCESS_KEY.into(),
-        sim_lattice::sim::Credential { secret_access_key: common::SECRET_KEY.into(), account_id: "210987654321".into() },
+        sim_lattice::sim::Credential {
+            secret_access_key: common::SECRET_KEY.into(),
+            account_id: "210987654321".into(),
+        },
     );
     let sim = Simulator::new(options);
     let good = common::in_process(&sim, "sig-good");

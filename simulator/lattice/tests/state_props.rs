@@ -33,9 +33,14 @@ fn op() -> impl Strategy<Value = Op> {
         (0..4u8).prop_map(Op::DeleteTargetGroup),
         (0..3u8).prop_map(Op::CreateService),
         (0..3u8).prop_map(Op::DeleteService),
-        (0..3u8, proptest::option::of(0..4u8)).prop_map(|(service, forward_to)| Op::CreateListener { service, forward_to }),
+        (0..3u8, proptest::option::of(0..4u8))
+            .prop_map(|(service, forward_to)| Op::CreateListener { service, forward_to }),
         (0..6u8).prop_map(Op::DeleteListener),
-        (0..6u8, 0..4u8, 1..4u8).prop_map(|(listener, target_group, priority)| Op::CreateRule { listener, target_group, priority }),
+        (0..6u8, 0..4u8, 1..4u8).prop_map(|(listener, target_group, priority)| Op::CreateRule {
+            listener,
+            target_group,
+            priority
+        }),
         (0..12u8).prop_map(Op::DeleteRule),
         (0..3u8).prop_map(|service| Op::Associate { service }),
         (0..3u8).prop_map(Op::Disassociate),
@@ -49,6 +54,8 @@ struct Model {
     services: BTreeMap<u8, String>,
     /// listener id → (service slot, forward target-group slot)
     listeners: Vec<(String, u8, Option<u8>)>,
+    /// listener id → (service slot, port)
+    listener_ports: BTreeMap<String, (u8, i64)>,
     /// rule id → (listener id, service slot, target-group slot, priority)
     rules: Vec<(String, String, u8, u8, u8)>,
     /// association id → service slot
@@ -112,12 +119,18 @@ fn forward(tg: &str) -> Value {
 fn step(h: &mut Harness, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
     match op {
         Op::CreateTargetGroup(slot) => {
-            let r = h.call("CreateTargetGroup", json!({"name": format!("tg-slot-{slot}").replace("tg-", "group-"), "type": "IP",
-                "config": {"port": 80, "protocol": "HTTP", "vpcIdentifier": VPC}}));
+            let r = h.call(
+                "CreateTargetGroup",
+                json!({"name": format!("tg-slot-{slot}").replace("tg-", "group-"), "type": "IP",
+                "config": {"port": 80, "protocol": "HTTP", "vpcIdentifier": VPC}}),
+            );
             if m.target_groups.contains_key(slot) {
                 prop_assert!(is_conflict(&r), "duplicate name must conflict: {r:?}");
             } else {
-                m.target_groups.insert(*slot, r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().into());
+                m.target_groups.insert(
+                    *slot,
+                    r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().into(),
+                );
             }
         }
         Op::DeleteTargetGroup(slot) => {
@@ -135,7 +148,10 @@ fn step(h: &mut Harness, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
             if m.services.contains_key(slot) {
                 prop_assert!(is_conflict(&r), "{r:?}");
             } else {
-                m.services.insert(*slot, r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().into());
+                m.services.insert(
+                    *slot,
+                    r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().into(),
+                );
             }
         }
         Op::DeleteService(slot) => {
@@ -148,26 +164,34 @@ fn step(h: &mut Harness, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
                 m.services.remove(slot);
                 let gone: BTreeSet<String> = m.listeners.iter().filter(|l| l.1 == *slot).map(|l| l.0.clone()).collect();
                 m.listeners.retain(|l| l.1 != *slot);
+                m.listener_ports.retain(|_, (svc, _)| svc != slot);
                 m.rules.retain(|r| !gone.contains(&r.1));
             }
         }
         Op::CreateListener { service, forward_to } => {
             let Some(svc) = m.services.get(service).cloned() else { return Ok(()) };
-            let port = 80 + m.listeners.iter().filter(|l| l.1 == *service).count() as i64;
+            let taken: BTreeSet<i64> =
+                m.listener_ports.iter().filter(|(_, (svc, _))| svc == service).map(|(_, (_, p))| *p).collect();
+            let port = (80..).find(|p| !taken.contains(p)).unwrap_or(80);
             let action = match forward_to.and_then(|tg| m.target_groups.get(&tg).map(|id| (tg, id.clone()))) {
                 Some((_, id)) => forward(&id),
                 None => json!({"fixedResponse": {"statusCode": 404}}),
             };
             let tg_slot = forward_to.filter(|tg| m.target_groups.contains_key(tg));
-            let r = h.call("CreateListener", json!({"serviceIdentifier": svc, "name": format!("l-{port}"), "protocol": "HTTP",
-                "port": port, "defaultAction": action}));
+            let r = h.call(
+                "CreateListener",
+                json!({"serviceIdentifier": svc, "name": format!("l-{port}"), "protocol": "HTTP",
+                "port": port, "defaultAction": action}),
+            );
             let full = m.listeners.iter().filter(|l| l.1 == *service).count() >= 2;
             if full {
                 prop_assert!(matches!(r, Err(Error::QuotaExceeded { .. })), "listener quota: {r:?}");
             } else if tg_slot.is_some_and(|tg| !m.free_for(tg, *service)) {
                 prop_assert!(is_conflict(&r), "a target group serves one service: {r:?}");
             } else {
-                let id = r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().to_string();
+                let id =
+                    r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().to_string();
+                m.listener_ports.insert(id.clone(), (*service, port));
                 m.listeners.push((id, *service, tg_slot));
             }
         }
@@ -176,6 +200,7 @@ fn step(h: &mut Harness, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
             let r = h.call("DeleteListener", json!({"serviceIdentifier": m.services[&svc], "listenerIdentifier": id}));
             prop_assert!(r.is_ok(), "{r:?}");
             m.listeners.remove(*i as usize);
+            m.listener_ports.remove(&id);
             m.rules.retain(|r| r.1 != id);
         }
         Op::CreateRule { listener, target_group, priority } => {
@@ -188,29 +213,40 @@ fn step(h: &mut Harness, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
             if clash || !m.free_for(*target_group, svc) {
                 prop_assert!(is_conflict(&r), "{r:?}");
             } else {
-                let id = r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().to_string();
+                let id =
+                    r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().to_string();
                 m.rules.push((id, l_id, svc, *target_group, *priority));
             }
         }
         Op::DeleteRule(i) => {
             let Some((id, l_id, svc, _, _)) = m.rules.get(*i as usize).cloned() else { return Ok(()) };
-            let r = h.call("DeleteRule", json!({"serviceIdentifier": m.services[&svc], "listenerIdentifier": l_id, "ruleIdentifier": id}));
+            let r = h.call(
+                "DeleteRule",
+                json!({"serviceIdentifier": m.services[&svc], "listenerIdentifier": l_id, "ruleIdentifier": id}),
+            );
             prop_assert!(r.is_ok(), "{r:?}");
             m.rules.remove(*i as usize);
         }
         Op::Associate { service } => {
             let Some(svc) = m.services.get(service).cloned() else { return Ok(()) };
-            let r = h.call("CreateServiceNetworkServiceAssociation", json!({"serviceIdentifier": svc, "serviceNetworkIdentifier": m.network}));
+            let r = h.call(
+                "CreateServiceNetworkServiceAssociation",
+                json!({"serviceIdentifier": svc, "serviceNetworkIdentifier": m.network}),
+            );
             if m.associations.iter().any(|(_, s)| s == service) {
                 prop_assert!(is_conflict(&r), "{r:?}");
             } else {
-                let id = r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().to_string();
+                let id =
+                    r.map_err(|e| TestCaseError::fail(e.to_string()))?["id"].as_str().unwrap_or_default().to_string();
                 m.associations.push((id, *service));
             }
         }
         Op::Disassociate(i) => {
             let Some((id, _)) = m.associations.get(*i as usize).cloned() else { return Ok(()) };
-            let r = h.call("DeleteServiceNetworkServiceAssociation", json!({"serviceNetworkServiceAssociationIdentifier": id}));
+            let r = h.call(
+                "DeleteServiceNetworkServiceAssociation",
+                json!({"serviceNetworkServiceAssociationIdentifier": id}),
+            );
             prop_assert!(r.is_ok(), "{r:?}");
             m.associations.remove(*i as usize);
         }
@@ -269,9 +305,8 @@ proptest! {
     #[test]
     fn random_sequences_keep_the_invariants(seed in any::<u64>(), ops in prop::collection::vec(op(), 1..60)) {
         let mut h = Harness::new(seed);
-        let mut m = Model::default();
-        m.network = h.call("CreateServiceNetwork", json!({"name": "mesh"})).map_err(|e| TestCaseError::fail(e.to_string()))?["id"]
-            .as_str().unwrap_or_default().to_string();
+        let network = h.call("CreateServiceNetwork", json!({"name": "mesh"})).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut m = Model { network: network["id"].as_str().unwrap_or_default().to_string(), ..Model::default() };
         for op in &ops {
             step(&mut h, &mut m, op)?;
             invariants(&mut h, &m)?;
@@ -288,21 +323,39 @@ fn creations_and_deletions_take_the_configured_time() {
     let mut ctx = Ctx::new(ACCOUNT, REGION, 1_000_000);
     let call = |lattice: &mut Lattice, ctx: &Ctx, op: &str, input: Value| lattice.call(op, &input, ctx);
 
-    let tg = call(&mut lattice, &ctx, "CreateTargetGroup", json!({"name": "web", "type": "IP",
-        "config": {"port": 80, "protocol": "HTTP", "vpcIdentifier": VPC}})).unwrap();
+    let tg = call(
+        &mut lattice,
+        &ctx,
+        "CreateTargetGroup",
+        json!({"name": "web", "type": "IP",
+        "config": {"port": 80, "protocol": "HTTP", "vpcIdentifier": VPC}}),
+    )
+    .unwrap();
     assert_eq!(tg["status"], "CREATE_IN_PROGRESS");
     let id = tg["id"].as_str().unwrap().to_string();
     // AWS refuses to delete a target group whose creation is in progress.
     let refused = call(&mut lattice, &ctx, "DeleteTargetGroup", json!({"targetGroupIdentifier": id}));
-    assert!(matches!(refused, Err(Error::Conflict { ref message, .. }) if message.contains("CREATE_IN_PROGRESS")), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::Conflict { ref message, .. }) if message.contains("CREATE_IN_PROGRESS")),
+        "{refused:?}"
+    );
     ctx.now_ms += 4_999;
-    assert_eq!(call(&mut lattice, &ctx, "GetTargetGroup", json!({"targetGroupIdentifier": id})).unwrap()["status"], "CREATE_IN_PROGRESS");
+    assert_eq!(
+        call(&mut lattice, &ctx, "GetTargetGroup", json!({"targetGroupIdentifier": id})).unwrap()["status"],
+        "CREATE_IN_PROGRESS"
+    );
     ctx.now_ms += 1;
-    assert_eq!(call(&mut lattice, &ctx, "GetTargetGroup", json!({"targetGroupIdentifier": id})).unwrap()["status"], "ACTIVE");
+    assert_eq!(
+        call(&mut lattice, &ctx, "GetTargetGroup", json!({"targetGroupIdentifier": id})).unwrap()["status"],
+        "ACTIVE"
+    );
     let deleting = call(&mut lattice, &ctx, "DeleteTargetGroup", json!({"targetGroupIdentifier": id})).unwrap();
     assert_eq!(deleting["status"], "DELETE_IN_PROGRESS");
     ctx.now_ms += 2_999;
-    assert_eq!(call(&mut lattice, &ctx, "GetTargetGroup", json!({"targetGroupIdentifier": id})).unwrap()["status"], "DELETE_IN_PROGRESS");
+    assert_eq!(
+        call(&mut lattice, &ctx, "GetTargetGroup", json!({"targetGroupIdentifier": id})).unwrap()["status"],
+        "DELETE_IN_PROGRESS"
+    );
     ctx.now_ms += 1;
     let gone = call(&mut lattice, &ctx, "GetTargetGroup", json!({"targetGroupIdentifier": id}));
     assert!(matches!(gone, Err(Error::NotFound { .. })), "{gone:?}");
@@ -316,8 +369,16 @@ fn creations_and_deletions_take_the_configured_time() {
     let snsa = call(&mut lattice, &ctx, "CreateServiceNetworkServiceAssociation", input.clone()).unwrap();
     assert_eq!(snsa["status"], "CREATE_IN_PROGRESS");
     let again = call(&mut lattice, &ctx, "CreateServiceNetworkServiceAssociation", input);
-    assert!(matches!(again, Err(Error::Conflict { ref message, .. }) if message.contains("CREATE_IN_PROGRESS")), "{again:?}");
-    let early = call(&mut lattice, &ctx, "DeleteServiceNetworkServiceAssociation", json!({"serviceNetworkServiceAssociationIdentifier": snsa["id"]}));
+    assert!(
+        matches!(again, Err(Error::Conflict { ref message, .. }) if message.contains("CREATE_IN_PROGRESS")),
+        "{again:?}"
+    );
+    let early = call(
+        &mut lattice,
+        &ctx,
+        "DeleteServiceNetworkServiceAssociation",
+        json!({"serviceNetworkServiceAssociationIdentifier": snsa["id"]}),
+    );
     assert!(matches!(early, Err(Error::Conflict { .. })), "{early:?}");
 }
 
@@ -331,15 +392,32 @@ fn target_health_progresses_with_use_and_time() {
     let mut ctx = Ctx::new(ACCOUNT, REGION, 1_000_000);
     let mut call = |ctx: &Ctx, op: &str, input: Value| lattice.call(op, &input, ctx).unwrap();
     let status = |v: &Value| -> Vec<String> {
-        v["items"].as_array().unwrap().iter().map(|t| format!("{}={}", t["id"].as_str().unwrap(), t["status"].as_str().unwrap())).collect()
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| format!("{}={}", t["id"].as_str().unwrap(), t["status"].as_str().unwrap()))
+            .collect()
     };
-    let tg = call(&ctx, "CreateTargetGroup", json!({"name": "web", "type": "IP", "config": {"port": 80, "protocol": "HTTP", "vpcIdentifier": VPC}}));
+    let tg = call(
+        &ctx,
+        "CreateTargetGroup",
+        json!({"name": "web", "type": "IP", "config": {"port": 80, "protocol": "HTTP", "vpcIdentifier": VPC}}),
+    );
     let tg_id = tg["id"].as_str().unwrap().to_string();
-    call(&ctx, "RegisterTargets", json!({"targetGroupIdentifier": tg_id, "targets": [{"id": "10.0.0.1"}, {"id": "10.0.0.9"}]}));
+    call(
+        &ctx,
+        "RegisterTargets",
+        json!({"targetGroupIdentifier": tg_id, "targets": [{"id": "10.0.0.1"}, {"id": "10.0.0.9"}]}),
+    );
     let list = json!({"targetGroupIdentifier": tg_id});
     assert_eq!(status(&call(&ctx, "ListTargets", list.clone())), ["10.0.0.1=UNUSED", "10.0.0.9=UNUSED"]);
     let svc = call(&ctx, "CreateService", json!({"name": "store"}));
-    call(&ctx, "CreateListener", json!({"serviceIdentifier": svc["id"], "name": "http", "protocol": "HTTP", "defaultAction": forward(&tg_id)}));
+    call(
+        &ctx,
+        "CreateListener",
+        json!({"serviceIdentifier": svc["id"], "name": "http", "protocol": "HTTP", "defaultAction": forward(&tg_id)}),
+    );
     assert_eq!(status(&call(&ctx, "ListTargets", list.clone())), ["10.0.0.1=INITIAL", "10.0.0.9=INITIAL"]);
     ctx.now_ms += 10_000;
     assert_eq!(status(&call(&ctx, "ListTargets", list.clone())), ["10.0.0.1=HEALTHY", "10.0.0.9=UNHEALTHY"]);

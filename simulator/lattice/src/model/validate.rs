@@ -154,10 +154,10 @@ fn check_string(shape: &Shape, text: &str, path: &str, out: &mut Vec<FieldProble
     if !shape.enum_values.is_empty() && !shape.enum_values.contains(&text) {
         return problem(out, path, format!("must be one of {}", shape.enum_values.join(", ")));
     }
-    if let Some(re) = PATTERNS.get(shape.name) {
-        if !re.is_match(text).unwrap_or(false) {
-            problem(out, path, format!("must match the pattern {}", shape.pattern.unwrap_or_default()));
-        }
+    if let Some(re) = PATTERNS.get(shape.name)
+        && !re.is_match(text).unwrap_or(false)
+    {
+        problem(out, path, format!("must match the pattern {}", shape.pattern.unwrap_or_default()));
     }
 }
 
@@ -194,9 +194,16 @@ mod tests {
 
     #[test]
     fn names_follow_the_documented_rules() {
-        for (name, ok) in [("ab", false), ("abc", true), ("-abc", false), ("abc-", false), ("a--b", false),
-            ("Abc", false), ("svc-x", false), ("my-svc", true)]
-        {
+        for (name, ok) in [
+            ("ab", false),
+            ("abc", true),
+            ("-abc", false),
+            ("abc-", false),
+            ("a--b", false),
+            ("Abc", false),
+            ("svc-x", false),
+            ("my-svc", true),
+        ] {
             let found = validate_input("CreateServiceRequest", &json!({"name": name}));
             assert_eq!(found.is_empty(), ok, "{name}: {found:?}");
         }
@@ -204,8 +211,10 @@ mod tests {
 
     #[test]
     fn unions_need_exactly_one_member() {
-        let rule = |action| json!({"serviceIdentifier": "svc-0123456789abcdef0", "listenerIdentifier": "listener-0123456789abcdef0",
-            "name": "r-one", "priority": 1, "match": {"httpMatch": {}}, "action": action});
+        let rule = |action| {
+            json!({"serviceIdentifier": "svc-0123456789abcdef0", "listenerIdentifier": "listener-0123456789abcdef0",
+            "name": "r-one", "priority": 1, "match": {"httpMatch": {}}, "action": action})
+        };
         assert!(validate_input("CreateRuleRequest", &rule(json!({"fixedResponse": {"statusCode": 404}}))).is_empty());
         assert_eq!(names(&validate_input("CreateRuleRequest", &rule(json!({})))), ["action"]);
         let both = json!({"fixedResponse": {"statusCode": 404}, "forward": {"targetGroups": [{"targetGroupIdentifier": "tg-0123456789abcdef0"}]}});

@@ -19,7 +19,12 @@ pub enum Error {
     #[error("ConflictException: {message}")]
     Conflict { message: String, resource_id: String, resource_type: &'static str },
     #[error("ServiceQuotaExceededException: {message}")]
-    QuotaExceeded { message: String, resource_id: Option<String>, resource_type: &'static str, quota_code: &'static str },
+    QuotaExceeded {
+        message: String,
+        resource_id: Option<String>,
+        resource_type: &'static str,
+        quota_code: &'static str,
+    },
     #[error("ThrottlingException: {message}")]
     Throttling { message: String, retry_after_secs: Option<u32> },
     #[error("InternalServerException: {message}")]
@@ -100,6 +105,9 @@ mod tests {
         assert_eq!(Error::not_found("TARGET_GROUP", "tg-1").status(), 404);
         assert_eq!(Error::field("name", "bad").status(), 400);
         assert_eq!(Error::Throttling { message: String::new(), retry_after_secs: None }.status(), 429);
-        assert_eq!(Error::not_found("TARGET_GROUP", "tg-1").to_string(), "ResourceNotFoundException: Target group tg-1 not found");
+        assert_eq!(
+            Error::not_found("TARGET_GROUP", "tg-1").to_string(),
+            "ResourceNotFoundException: Target group tg-1 not found"
+        );
     }
 }

@@ -33,27 +33,58 @@ impl Kind {
     fn spec(self) -> Spec {
         let (key, prefix, arn_type, id_member, resource_type, unique_name, lifecycle) = match self {
             Kind::AccessLogSubscription => (
-                "accessLogSubscription", "als", "accesslogsubscription", "accessLogSubscriptionIdentifier",
-                "ACCESS_LOG_SUBSCRIPTION", false, false,
+                "accessLogSubscription",
+                "als",
+                "accesslogsubscription",
+                "accessLogSubscriptionIdentifier",
+                "ACCESS_LOG_SUBSCRIPTION",
+                false,
+                false,
             ),
             Kind::ResourceGateway => (
-                "resourceGateway", "rgw", "resourcegateway", "resourceGatewayIdentifier", "RESOURCE_GATEWAY", true, true,
+                "resourceGateway",
+                "rgw",
+                "resourcegateway",
+                "resourceGatewayIdentifier",
+                "RESOURCE_GATEWAY",
+                true,
+                true,
             ),
             Kind::ResourceConfiguration => (
-                "resourceConfiguration", "rcfg", "resourceconfiguration", "resourceConfigurationIdentifier",
-                "RESOURCE_CONFIGURATION", true, true,
+                "resourceConfiguration",
+                "rcfg",
+                "resourceconfiguration",
+                "resourceConfigurationIdentifier",
+                "RESOURCE_CONFIGURATION",
+                true,
+                true,
             ),
             Kind::ServiceNetworkResourceAssociation => (
-                "serviceNetworkResourceAssociation", "snra", "servicenetworkresourceassociation",
-                "serviceNetworkResourceAssociationIdentifier", "SERVICE_NETWORK_RESOURCE_ASSOCIATION", false, true,
+                "serviceNetworkResourceAssociation",
+                "snra",
+                "servicenetworkresourceassociation",
+                "serviceNetworkResourceAssociationIdentifier",
+                "SERVICE_NETWORK_RESOURCE_ASSOCIATION",
+                false,
+                true,
             ),
             Kind::ResourceEndpointAssociation => (
-                "resourceEndpointAssociation", "rea", "resourceendpointassociation",
-                "resourceEndpointAssociationIdentifier", "RESOURCE_ENDPOINT_ASSOCIATION", false, false,
+                "resourceEndpointAssociation",
+                "rea",
+                "resourceendpointassociation",
+                "resourceEndpointAssociationIdentifier",
+                "RESOURCE_ENDPOINT_ASSOCIATION",
+                false,
+                false,
             ),
             Kind::DomainVerification => (
-                "domainVerification", "dv", "domainverification", "domainVerificationIdentifier", "DOMAIN_VERIFICATION",
-                false, false,
+                "domainVerification",
+                "dv",
+                "domainverification",
+                "domainVerificationIdentifier",
+                "DOMAIN_VERIFICATION",
+                false,
+                false,
             ),
         };
         Spec { key, prefix, arn_type, id_member, resource_type, unique_name, lifecycle }
@@ -123,9 +154,16 @@ fn link(part: &Partition, env: &Env, kind: Kind, fields: &mut Map<String, Value>
             fields.insert("amazonManaged".into(), json!(false));
         }
         Kind::ServiceNetworkResourceAssociation => {
-            let rc = find(part, Kind::ResourceConfiguration, str_of(fields, "resourceConfigurationIdentifier").unwrap_or_default())?;
+            let rc = find(
+                part,
+                Kind::ResourceConfiguration,
+                str_of(fields, "resourceConfigurationIdentifier").unwrap_or_default(),
+            )?;
             let sn = part.service_network(id_of(str_of(fields, "serviceNetworkIdentifier").unwrap_or_default()))?;
-            if records(part, kind).any(|a| a.fields["resourceConfigurationId"] == rc.common.id.as_str() && a.fields["serviceNetworkId"] == sn.common.id.as_str()) {
+            if records(part, kind).any(|a| {
+                a.fields["resourceConfigurationId"] == rc.common.id.as_str()
+                    && a.fields["serviceNetworkId"] == sn.common.id.as_str()
+            }) {
                 return Err(Error::conflict(
                     "SERVICE_NETWORK_RESOURCE_ASSOCIATION",
                     &rc.common.id,
@@ -171,7 +209,11 @@ pub(crate) fn create(kind: Kind, part: &mut Partition, env: &Env, input: &Input)
     if spec.unique_name {
         let name = str_of(input, "name").unwrap_or_default();
         if let Some(other) = records(part, kind).find(|r| r.fields.get("name").and_then(Value::as_str) == Some(name)) {
-            return Err(Error::conflict(spec.resource_type, &other.common.id, format!("A resource named {name} already exists")));
+            return Err(Error::conflict(
+                spec.resource_type,
+                &other.common.id,
+                format!("A resource named {name} already exists"),
+            ));
         }
     }
     let mut fields = request_fields(input, &spec);
@@ -234,14 +276,20 @@ pub(crate) fn delete(kind: Kind, part: &mut Partition, env: &Env, input: &Input)
     let record = find(part, kind, ident(input, spec.id_member)?)?;
     let id = record.common.id.clone();
     let dependants = match kind {
-        Kind::ResourceGateway => records(part, Kind::ResourceConfiguration).filter(|r| r.fields["resourceGatewayId"] == id.as_str()).count(),
+        Kind::ResourceGateway => {
+            records(part, Kind::ResourceConfiguration).filter(|r| r.fields["resourceGatewayId"] == id.as_str()).count()
+        }
         Kind::ResourceConfiguration => records(part, Kind::ServiceNetworkResourceAssociation)
             .filter(|r| r.fields["resourceConfigurationId"] == id.as_str())
             .count(),
         _ => 0,
     };
     if dependants > 0 {
-        return Err(Error::conflict(spec.resource_type, &id, format!("{id} is still used by {dependants} resource(s)")));
+        return Err(Error::conflict(
+            spec.resource_type,
+            &id,
+            format!("{id} is still used by {dependants} resource(s)"),
+        ));
     }
     let mut out = view(part, &record);
     let map = part.others.entry(spec.key.to_string()).or_default();
@@ -280,7 +328,12 @@ pub(crate) fn drop_subscriptions_of(part: &mut Partition, owner_arn: &str) {
 
 /// Records a resource endpoint association, which a VPC endpoint creates through EC2 —
 /// outside the Lattice API, so only the control surface can make one.
-pub(crate) fn add_resource_endpoint_association(part: &mut Partition, env: &Env, resource_configuration: &str, vpc_endpoint_id: &str) -> Result<Value> {
+pub(crate) fn add_resource_endpoint_association(
+    part: &mut Partition,
+    env: &Env,
+    resource_configuration: &str,
+    vpc_endpoint_id: &str,
+) -> Result<Value> {
     let rc = find(part, Kind::ResourceConfiguration, resource_configuration)?;
     let spec = Kind::ResourceEndpointAssociation.spec();
     let id = env.ids.resource_id(spec.prefix);

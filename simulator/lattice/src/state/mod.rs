@@ -138,7 +138,12 @@ impl Lattice {
 
     /// Records what a VPC endpoint for a resource configuration creates through EC2 (no
     /// Lattice operation creates it): a resource endpoint association.
-    pub fn add_resource_endpoint_association(&mut self, ctx: &Ctx, resource_configuration: &str, vpc_endpoint_id: &str) -> Result<Value> {
+    pub fn add_resource_endpoint_association(
+        &mut self,
+        ctx: &Ctx,
+        resource_configuration: &str,
+        vpc_endpoint_id: &str,
+    ) -> Result<Value> {
         let part = self.partitions.entry((ctx.account.clone(), ctx.region.clone())).or_default();
         let env = Env { ctx, config: &self.config, ids: &self.ids };
         generic::add_resource_endpoint_association(part, &env, resource_configuration, vpc_endpoint_id)
@@ -162,19 +167,19 @@ impl Lattice {
 
         let token = client_token(op, input)
             .map(|(token, request)| ((ctx.account.clone(), ctx.region.clone(), op.name.to_string(), token), request));
-        if let Some((key, request)) = &token {
-            if let Some((seen, answer)) = self.client_tokens.get(key) {
-                let token = &key.3;
-                return if seen == request {
-                    Ok(answer.clone())
-                } else {
-                    Err(Error::conflict(
-                        "CLIENT_TOKEN",
-                        token,
-                        format!("clientToken {token} was already used with different parameters"),
-                    ))
-                };
-            }
+        if let Some((key, request)) = &token
+            && let Some((seen, answer)) = self.client_tokens.get(key)
+        {
+            let token = &key.3;
+            return if seen == request {
+                Ok(answer.clone())
+            } else {
+                Err(Error::conflict(
+                    "CLIENT_TOKEN",
+                    token,
+                    format!("clientToken {token} was already used with different parameters"),
+                ))
+            };
         }
 
         let env = Env { ctx, config: &self.config, ids: &self.ids };
@@ -227,7 +232,9 @@ fn dispatch(operation: &str, part: &mut Partition, env: &Env, input: &Value) -> 
         "ListServiceNetworkVpcAssociations" => networks::list_service_network_vpc_associations(part, env, i),
         "UpdateServiceNetworkVpcAssociation" => networks::update_service_network_vpc_association(part, env, i),
         "DeleteServiceNetworkVpcAssociation" => networks::delete_service_network_vpc_association(part, env, i),
-        "ListServiceNetworkVpcEndpointAssociations" => networks::list_service_network_vpc_endpoint_associations(part, env, i),
+        "ListServiceNetworkVpcEndpointAssociations" => {
+            networks::list_service_network_vpc_endpoint_associations(part, env, i)
+        }
         "CreateService" => services::create_service(part, env, i),
         "GetService" => services::get_service(part, env, i),
         "ListServices" => services::list_services(part, env, i),
@@ -276,10 +283,14 @@ fn dispatch(operation: &str, part: &mut Partition, env: &Env, input: &Value) -> 
         "ListResourceConfigurations" => generic::list(G::ResourceConfiguration, part, env, i),
         "UpdateResourceConfiguration" => generic::update(G::ResourceConfiguration, part, env, i),
         "DeleteResourceConfiguration" => generic::delete(G::ResourceConfiguration, part, env, i),
-        "CreateServiceNetworkResourceAssociation" => generic::create(G::ServiceNetworkResourceAssociation, part, env, i),
+        "CreateServiceNetworkResourceAssociation" => {
+            generic::create(G::ServiceNetworkResourceAssociation, part, env, i)
+        }
         "GetServiceNetworkResourceAssociation" => generic::get(G::ServiceNetworkResourceAssociation, part, env, i),
         "ListServiceNetworkResourceAssociations" => generic::list(G::ServiceNetworkResourceAssociation, part, env, i),
-        "DeleteServiceNetworkResourceAssociation" => generic::delete(G::ServiceNetworkResourceAssociation, part, env, i),
+        "DeleteServiceNetworkResourceAssociation" => {
+            generic::delete(G::ServiceNetworkResourceAssociation, part, env, i)
+        }
         "ListResourceEndpointAssociations" => generic::list(G::ResourceEndpointAssociation, part, env, i),
         "DeleteResourceEndpointAssociation" => generic::delete(G::ResourceEndpointAssociation, part, env, i),
         "StartDomainVerification" => generic::create(G::DomainVerification, part, env, i),
@@ -455,6 +466,8 @@ pub type Forwards = BTreeMap<String, std::collections::BTreeSet<String>>;
 pub fn forward_target_groups(action: &Value) -> Vec<String> {
     action["forward"]["targetGroups"]
         .as_array()
-        .map(|tgs| tgs.iter().filter_map(|t| t["targetGroupIdentifier"].as_str()).map(|s| id_of(s).to_string()).collect())
+        .map(|tgs| {
+            tgs.iter().filter_map(|t| t["targetGroupIdentifier"].as_str()).map(|s| id_of(s).to_string()).collect()
+        })
         .unwrap_or_default()
 }

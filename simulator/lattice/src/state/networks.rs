@@ -18,7 +18,8 @@ impl Partition {
     }
 
     fn service_network_view(&self, sn: &ServiceNetwork) -> Value {
-        let services = self.service_network_service_associations.values().filter(|a| a.service_network_id == sn.common.id);
+        let services =
+            self.service_network_service_associations.values().filter(|a| a.service_network_id == sn.common.id);
         let vpcs = self.service_network_vpc_associations.values().filter(|a| a.service_network_id == sn.common.id);
         let resources = self
             .others
@@ -65,7 +66,12 @@ pub(crate) fn create_service_network(part: &mut Partition, env: &Env, input: &In
         return Err(Error::conflict(SN, name, format!("A service network named {name} already exists")));
     }
     if part.service_networks.len() >= env.config.quotas.service_networks {
-        return Err(Error::quota(SN, quota_code::SERVICE_NETWORKS, env.config.quotas.service_networks, "service networks"));
+        return Err(Error::quota(
+            SN,
+            quota_code::SERVICE_NETWORKS,
+            env.config.quotas.service_networks,
+            "service networks",
+        ));
     }
     let id = env.ids.resource_id("sn");
     let sn = ServiceNetwork {
@@ -127,7 +133,11 @@ pub(crate) fn delete_service_network(part: &mut Partition, _env: &Env, input: &I
     Ok(json!({}))
 }
 
-pub(crate) fn create_service_network_service_association(part: &mut Partition, env: &Env, input: &Input) -> Result<Value> {
+pub(crate) fn create_service_network_service_association(
+    part: &mut Partition,
+    env: &Env,
+    input: &Input,
+) -> Result<Value> {
     let sn_id = ident(input, "serviceNetworkIdentifier")?.to_string();
     let svc_id = ident(input, "serviceIdentifier")?.to_string();
     part.service_network(&sn_id)?;
@@ -173,13 +183,21 @@ pub(crate) fn create_service_network_service_association(part: &mut Partition, e
     Ok(view)
 }
 
-pub(crate) fn get_service_network_service_association(part: &mut Partition, _env: &Env, input: &Input) -> Result<Value> {
+pub(crate) fn get_service_network_service_association(
+    part: &mut Partition,
+    _env: &Env,
+    input: &Input,
+) -> Result<Value> {
     let id = ident(input, "serviceNetworkServiceAssociationIdentifier")?;
     let a = part.service_network_service_associations.get(id).ok_or_else(|| Error::not_found(SNSA, id))?;
     Ok(part.service_association_view(a))
 }
 
-pub(crate) fn list_service_network_service_associations(part: &mut Partition, env: &Env, input: &Input) -> Result<Value> {
+pub(crate) fn list_service_network_service_associations(
+    part: &mut Partition,
+    env: &Env,
+    input: &Input,
+) -> Result<Value> {
     let sn = str_of(input, "serviceNetworkIdentifier").map(super::id_of);
     let svc = str_of(input, "serviceIdentifier").map(super::id_of);
     let items = part
@@ -192,7 +210,11 @@ pub(crate) fn list_service_network_service_associations(part: &mut Partition, en
     page(env, input, items)
 }
 
-pub(crate) fn delete_service_network_service_association(part: &mut Partition, env: &Env, input: &Input) -> Result<Value> {
+pub(crate) fn delete_service_network_service_association(
+    part: &mut Partition,
+    env: &Env,
+    input: &Input,
+) -> Result<Value> {
     let id = ident(input, "serviceNetworkServiceAssociationIdentifier")?;
     let a = part.service_network_service_associations.get_mut(id).ok_or_else(|| Error::not_found(SNSA, id))?;
     if a.phase.is("CREATE_IN_PROGRESS") {
@@ -305,7 +327,11 @@ pub(crate) fn delete_service_network_vpc_association(part: &mut Partition, env: 
     Ok(json!({"id": a.common.id, "arn": a.common.arn, "status": a.phase.status}))
 }
 
-pub(crate) fn list_service_network_vpc_endpoint_associations(part: &mut Partition, env: &Env, input: &Input) -> Result<Value> {
+pub(crate) fn list_service_network_vpc_endpoint_associations(
+    part: &mut Partition,
+    env: &Env,
+    input: &Input,
+) -> Result<Value> {
     // VPC endpoints of type service network are created through EC2, which the simulator
     // does not model, so a network that exists has none.
     part.service_network(ident(input, "serviceNetworkIdentifier")?)?;

@@ -12,14 +12,13 @@ const TOKEN_PREFIX: &str = "after:";
 
 /// One page of `items` (already in stable order, keyed by id): `{items, nextToken?}`.
 pub(crate) fn page(env: &Env, input: &Input, items: Vec<(String, Value)>) -> Result<Value> {
-    let limit = input
-        .get("maxResults")
-        .and_then(Value::as_u64)
-        .map_or(env.config.default_page_size, |n| n as usize)
-        .max(1);
+    let limit =
+        input.get("maxResults").and_then(Value::as_u64).map_or(env.config.default_page_size, |n| n as usize).max(1);
     let after = match input.get("nextToken").and_then(Value::as_str) {
         None => None,
-        Some(token) => Some(decode(token).ok_or_else(|| Error::field("nextToken", "is not a token this service issued"))?),
+        Some(token) => {
+            Some(decode(token).ok_or_else(|| Error::field("nextToken", "is not a token this service issued"))?)
+        }
     };
     let mut rest = items.into_iter().filter(|(key, _)| after.as_ref().is_none_or(|a| key > a)).peekable();
     let mut out = Vec::new();
@@ -30,10 +29,10 @@ pub(crate) fn page(env: &Env, input: &Input, items: Vec<(String, Value)>) -> Res
         out.push(item);
     }
     let mut page = json!({ "items": out });
-    if rest.peek().is_some() {
-        if let Some(last) = last {
-            page["nextToken"] = Value::String(URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{last}")));
-        }
+    if rest.peek().is_some()
+        && let Some(last) = last
+    {
+        page["nextToken"] = Value::String(URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{last}")));
     }
     Ok(page)
 }
@@ -73,8 +72,12 @@ mod tests {
 
     #[test]
     fn projection_drops_members_the_shape_lacks() {
-        let view = json!({"id": "tg-1", "name": "a", "serviceArns": ["x"], "secret": 1, "config": {"port": 80, "junk": true}});
-        assert_eq!(project("CreateTargetGroupResponse", &view), json!({"id": "tg-1", "name": "a", "config": {"port": 80}}));
+        let view =
+            json!({"id": "tg-1", "name": "a", "serviceArns": ["x"], "secret": 1, "config": {"port": 80, "junk": true}});
+        assert_eq!(
+            project("CreateTargetGroupResponse", &view),
+            json!({"id": "tg-1", "name": "a", "config": {"port": 80}})
+        );
         let list = json!({"items": [view], "nextToken": "t"});
         let projected = project("ListTargetGroupsResponse", &list);
         assert_eq!(projected["items"][0]["serviceArns"], json!(["x"]));

@@ -5,8 +5,8 @@ use serde_json::{Value, json};
 
 use super::page::page;
 use super::{
-    Env, Error, Input, Listener, Partition, Phase, Result, Rule, Service, id_of, ident,
-    quota_code, required, str_of, tags_of, ts,
+    Env, Error, Input, Listener, Partition, Phase, Result, Rule, Service, id_of, ident, quota_code, required, str_of,
+    tags_of, ts,
 };
 
 const SERVICE: &str = "SERVICE";
@@ -83,7 +83,12 @@ impl Partition {
         }
         let limit = env.config.quotas.target_groups_per_service;
         if count > limit {
-            return Err(Error::quota("TARGET_GROUP", quota_code::TARGET_GROUPS_PER_SERVICE, limit, "target groups per service"));
+            return Err(Error::quota(
+                "TARGET_GROUP",
+                quota_code::TARGET_GROUPS_PER_SERVICE,
+                limit,
+                "target groups per service",
+            ));
         }
         Ok(())
     }
@@ -187,7 +192,11 @@ pub(crate) fn create_listener(part: &mut Partition, env: &Env, input: &Input) ->
     let svc = part.service(ident(input, "serviceIdentifier")?)?;
     let service_id = svc.common.id.clone();
     if svc.phase.is("DELETE_IN_PROGRESS") {
-        return Err(Error::conflict(SERVICE, &service_id, format!("Service {service_id} is in status DELETE_IN_PROGRESS")));
+        return Err(Error::conflict(
+            SERVICE,
+            &service_id,
+            format!("Service {service_id} is in status DELETE_IN_PROGRESS"),
+        ));
     }
     let name = required(input, "name")?;
     let protocol = required(input, "protocol")?;
@@ -266,7 +275,13 @@ pub(crate) fn delete_listener(part: &mut Partition, _env: &Env, input: &Input) -
     Ok(json!({}))
 }
 
-fn check_rule_slot(part: &Partition, listener_id: &str, rule_id: &str, name: Option<&str>, priority: Option<i64>) -> Result<()> {
+fn check_rule_slot(
+    part: &Partition,
+    listener_id: &str,
+    rule_id: &str,
+    name: Option<&str>,
+    priority: Option<i64>,
+) -> Result<()> {
     for other in part.rules.values().filter(|r| r.listener_id == listener_id && r.common.id != rule_id) {
         if name.is_some_and(|n| n == other.name) {
             return Err(Error::conflict(RULE, &other.common.id, format!("A rule named {} already exists", other.name)));
@@ -294,7 +309,8 @@ pub(crate) fn create_rule(part: &mut Partition, env: &Env, input: &Input) -> Res
     }
     let id = env.ids.resource_id("rule");
     let rule = Rule {
-        common: env.common(id.clone(), &format!("service/{}/listener/{}/rule/{id}", listener.service_id, listener.common.id)),
+        common: env
+            .common(id.clone(), &format!("service/{}/listener/{}/rule/{id}", listener.service_id, listener.common.id)),
         name: name.to_string(),
         service_id: listener.service_id.clone(),
         listener_id: listener.common.id.clone(),
@@ -331,7 +347,9 @@ fn apply_rule_update(part: &mut Partition, env: &Env, listener: &Listener, updat
     let rule = part.rule_of(listener, required(update, "ruleIdentifier")?)?;
     let id = rule.common.id.clone();
     if rule.is_default {
-        return Err(Error::invalid(format!("Rule {id} is the listener's default rule: update the listener's defaultAction instead")));
+        return Err(Error::invalid(format!(
+            "Rule {id} is the listener's default rule: update the listener's defaultAction instead"
+        )));
     }
     let priority = update.get("priority").and_then(Value::as_i64);
     check_rule_slot(part, &listener.common.id, &id, None, priority)?;
@@ -364,10 +382,11 @@ pub(crate) fn batch_update_rule(part: &mut Partition, env: &Env, input: &Input) 
     // Batches exist to swap priorities: free the priorities being moved first, so a swap
     // does not collide with its own other half.
     for update in &updates {
-        if let (Some(rule), Some(_)) = (update["ruleIdentifier"].as_str(), update.get("priority")) {
-            if let Some(r) = part.rules.get_mut(id_of(rule)).filter(|r| !r.is_default && r.listener_id == listener.common.id) {
-                r.priority = None;
-            }
+        if let (Some(rule), Some(_)) = (update["ruleIdentifier"].as_str(), update.get("priority"))
+            && let Some(r) =
+                part.rules.get_mut(id_of(rule)).filter(|r| !r.is_default && r.listener_id == listener.common.id)
+        {
+            r.priority = None;
         }
     }
     let mut successful = Vec::new();
@@ -407,11 +426,13 @@ pub(crate) fn delete_rule(part: &mut Partition, _env: &Env, input: &Input) -> Re
     let listener = part.listener_of(input)?;
     let rule = part.rule_of(listener, required(input, "ruleIdentifier")?)?;
     if rule.is_default {
-        return Err(Error::invalid(format!("Rule {} is the listener's default rule and cannot be deleted", rule.common.id)));
+        return Err(Error::invalid(format!(
+            "Rule {} is the listener's default rule and cannot be deleted",
+            rule.common.id
+        )));
     }
     let (id, arn) = (rule.common.id.clone(), rule.common.arn.clone());
     part.rules.remove(&id);
     part.tags.remove(&arn);
     Ok(json!({}))
 }
-

@@ -93,7 +93,8 @@ pub(crate) fn put_auth_policy(part: &mut Partition, env: &Env, input: &Input) ->
     let (id, _, auth_type) = policy_owner(part, required(input, "resourceIdentifier")?)?;
     let policy = required(input, "policy")?.to_string();
     let created = part.auth_policies.get(&id).map_or(env.now(), |p| p.created_at_ms);
-    part.auth_policies.insert(id, Policy { policy: policy.clone(), created_at_ms: created, last_updated_at_ms: env.now() });
+    part.auth_policies
+        .insert(id, Policy { policy: policy.clone(), created_at_ms: created, last_updated_at_ms: env.now() });
     Ok(json!({"policy": policy, "state": auth_state(auth_type.as_deref())}))
 }
 

@@ -6,7 +6,10 @@ use std::net::IpAddr;
 use serde_json::{Map, Value, json};
 
 use super::page::page;
-use super::{Env, Error, Forwards, Input, Partition, Phase, Result, Target, TargetGroup, ident, quota_code, required, tags_of, ts};
+use super::{
+    Env, Error, Forwards, Input, Partition, Phase, Result, Target, TargetGroup, ident, quota_code, required, tags_of,
+    ts,
+};
 use crate::model::FieldProblem;
 
 const TG: &str = "TARGET_GROUP";
@@ -198,7 +201,11 @@ pub(crate) fn delete_target_group(part: &mut Partition, env: &Env, input: &Input
     if let Some(services) = part.forwards().get(id) {
         let arns: Vec<String> =
             services.iter().filter_map(|s| part.services.get(s)).map(|s| s.common.arn.clone()).collect();
-        return Err(Error::conflict(TG, id, format!("Target group {id} is in use by a listener or rule of {}", arns.join(", "))));
+        return Err(Error::conflict(
+            TG,
+            id,
+            format!("Target group {id} is in use by a listener or rule of {}", arns.join(", ")),
+        ));
     }
     let tg = part.target_groups.get_mut(id).ok_or_else(|| Error::not_found(TG, id))?;
     if !tg.phase.is("DELETE_IN_PROGRESS") {
@@ -218,7 +225,9 @@ fn unsupported(tg: &TargetGroup, id: &str) -> Option<String> {
             }
             Err(_) => false,
         },
-        "INSTANCE" => id.strip_prefix("i-").is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit())),
+        "INSTANCE" => id
+            .strip_prefix("i-")
+            .is_some_and(|h| (8..=17).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit())),
         "LAMBDA" => id.starts_with("arn:") && id.contains(":lambda:"),
         "ALB" => id.starts_with("arn:") && id.contains(":loadbalancer/app/"),
         _ => false,
@@ -250,7 +259,12 @@ pub(crate) fn register_targets(part: &mut Partition, env: &Env, input: &Input) -
             continue;
         }
         if tg.type_ == "LAMBDA" && tg.targets.iter().any(|t| t.id != tid) {
-            unsuccessful.push(failure(&tid, port, "UnsupportedTarget", "A LAMBDA target group takes one target".into()));
+            unsuccessful.push(failure(
+                &tid,
+                port,
+                "UnsupportedTarget",
+                "A LAMBDA target group takes one target".into(),
+            ));
             continue;
         }
         match tg.targets.iter_mut().find(|t| t.id == tid && t.port == port) {
@@ -260,7 +274,9 @@ pub(crate) fn register_targets(part: &mut Partition, env: &Env, input: &Input) -
                 existing.registered_at_ms = env.now();
             }
             Some(_) => {}
-            None => tg.targets.push(Target { id: tid.clone(), port, registered_at_ms: env.now(), draining_until_ms: None }),
+            None => {
+                tg.targets.push(Target { id: tid.clone(), port, registered_at_ms: env.now(), draining_until_ms: None })
+            }
         }
         successful.push(json!({"id": tid, "port": port}));
     }
@@ -296,7 +312,12 @@ pub(crate) fn deregister_targets(part: &mut Partition, env: &Env, input: &Input)
 
 /// A target's status and reason, derived from the group's use, its health check and time
 /// (lattice-api.md §8).
-pub fn target_status(tg: &TargetGroup, target: &Target, now_ms: u64, health: &super::TargetHealth) -> (&'static str, Option<&'static str>) {
+pub fn target_status(
+    tg: &TargetGroup,
+    target: &Target,
+    now_ms: u64,
+    health: &super::TargetHealth,
+) -> (&'static str, Option<&'static str>) {
     if target.draining_until_ms.is_some() {
         return ("DRAINING", Some("TargetDeregistrationInProgress"));
     }
@@ -314,7 +335,7 @@ pub fn target_status(tg: &TargetGroup, target: &Target, now_ms: u64, health: &su
     if now_ms < target.registered_at_ms.max(used_since) + initial {
         return ("INITIAL", Some("HealthCheckInProgress"));
     }
-    if health.unhealthy_ids.iter().any(|id| *id == target.id) {
+    if health.unhealthy_ids.contains(&target.id) {
         return ("UNHEALTHY", Some("HealthCheckFailed"));
     }
     ("HEALTHY", None)
@@ -330,10 +351,15 @@ pub(crate) fn list_targets(part: &mut Partition, env: &Env, input: &Input) -> Re
     let mut items: Vec<(String, Value)> = tg
         .targets
         .iter()
-        .filter(|t| filter.is_empty() || filter.iter().any(|(id, port)| *id == t.id && port.is_none_or(|p| p == t.port)))
+        .filter(|t| {
+            filter.is_empty() || filter.iter().any(|(id, port)| *id == t.id && port.is_none_or(|p| p == t.port))
+        })
         .map(|t| {
             let (status, reason) = target_status(tg, t, env.now(), &env.config.target_health);
-            (format!("{}:{:05}", t.id, t.port), json!({"id": t.id, "port": t.port, "status": status, "reasonCode": reason}))
+            (
+                format!("{}:{:05}", t.id, t.port),
+                json!({"id": t.id, "port": t.port, "status": status, "reasonCode": reason}),
+            )
         })
         .collect();
     items.sort_by(|a, b| a.0.cmp(&b.0));

@@ -84,11 +84,8 @@ pub fn caller(sim: &Simulator, parts: &Parts, body: &[u8]) -> Result<Caller, Err
 fn expected_signature(parts: &Parts, body: &[u8], auth: &Authorization, secret: &str) -> Option<String> {
     let amz_date = parts.headers.get("x-amz-date")?.to_str().ok()?;
     let time = parse_amz_date(amz_date)?;
-    let headers: Vec<(&str, &str)> = auth
-        .signed_headers
-        .iter()
-        .filter_map(|name| Some((*name, parts.headers.get(*name)?.to_str().ok()?)))
-        .collect();
+    let headers: Vec<(&str, &str)> =
+        auth.signed_headers.iter().filter_map(|name| Some((*name, parts.headers.get(*name)?.to_str().ok()?))).collect();
     let identity = Credentials::new(auth.access_key, secret, None, None, "latticelab").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -107,7 +104,9 @@ fn expected_signature(parts: &Parts, body: &[u8], auth: &Authorization, secret: 
         None => parts.headers.get("host")?.to_str().ok()?,
     };
     let uri = format!("http://{host}{path}");
-    let signable = SignableRequest::new(parts.method.as_str(), uri.as_str(), headers.into_iter(), SignableBody::Bytes(body)).ok()?;
+    let signable =
+        SignableRequest::new(parts.method.as_str(), uri.as_str(), headers.into_iter(), SignableBody::Bytes(body))
+            .ok()?;
     let (_, signature) = sign(signable, &params).ok()?.into_parts();
     Some(signature)
 }

@@ -20,7 +20,8 @@ impl AwsError {
                 "fieldList": fields.iter().map(|f| json!({"name": f.name, "message": f.message})).collect::<Vec<_>>(),
             }),
             Error::AccessDenied { message } => json!({"message": message}),
-            Error::NotFound { message, resource_id, resource_type } | Error::Conflict { message, resource_id, resource_type } => {
+            Error::NotFound { message, resource_id, resource_type }
+            | Error::Conflict { message, resource_id, resource_type } => {
                 json!({"message": message, "resourceId": resource_id, "resourceType": resource_type})
             }
             Error::QuotaExceeded { message, resource_id, resource_type, quota_code } => json!({

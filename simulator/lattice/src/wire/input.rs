@@ -41,7 +41,8 @@ pub fn build(op: &Operation, labels: Vec<(&str, String)>, query: Option<&str>, b
                 }
             }
             Location::Query => {
-                let values: Vec<&String> = pairs.iter().filter(|(k, _)| k == member.location_name).map(|(_, v)| v).collect();
+                let values: Vec<&String> =
+                    pairs.iter().filter(|(k, _)| k == member.location_name).map(|(_, v)| v).collect();
                 let target = model::shape(member.target);
                 if target.kind == Kind::List {
                     if !values.is_empty() {

@@ -44,7 +44,9 @@ async fn answer(sim: &Simulator, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => return AwsError(Error::invalid("The request body could not be read or is too large")).into_response(),
+        Err(_) => {
+            return AwsError(Error::invalid("The request body could not be read or is too large")).into_response();
+        }
     };
     let caller = match auth::caller(sim, &parts, &body) {
         Ok(caller) => caller,

@@ -47,7 +47,9 @@ pub fn find_operation(method: &str, raw_path: &str) -> Option<(&'static Operatio
             match pattern {
                 Segment::Literal(lit) if lit == actual => {}
                 Segment::Literal(_) => continue 'routes,
-                Segment::Label(name) => labels.push((*name, percent_decode_str(actual).decode_utf8_lossy().into_owned())),
+                Segment::Label(name) => {
+                    labels.push((*name, percent_decode_str(actual).decode_utf8_lossy().into_owned()))
+                }
             }
         }
         return Some((route.operation, labels));
@@ -62,9 +64,13 @@ mod tests {
     #[test]
     fn encoded_arns_are_one_label() {
         let (op, labels) =
-            find_operation("GET", "/tags/arn%3Aaws%3Avpc-lattice%3Aus-west-2%3A123456789012%3Aservice%2Fsvc-0123").unwrap();
+            find_operation("GET", "/tags/arn%3Aaws%3Avpc-lattice%3Aus-west-2%3A123456789012%3Aservice%2Fsvc-0123")
+                .unwrap();
         assert_eq!(op.name, "ListTagsForResource");
-        assert_eq!(labels, [("resourceArn", "arn:aws:vpc-lattice:us-west-2:123456789012:service/svc-0123".to_string())]);
+        assert_eq!(
+            labels,
+            [("resourceArn", "arn:aws:vpc-lattice:us-west-2:123456789012:service/svc-0123".to_string())]
+        );
     }
 
     #[test]
