@@ -113,24 +113,22 @@ async fn measure(c: &Client, calls: usize, concurrent: bool, call: Call) -> Opti
     ok.then(|| calls as f64 / start.elapsed().as_secs_f64())
 }
 
+/// Creates one IP target group; its id.
+async fn create_target_group(c: &Client, name: String) -> Option<String> {
+    let config = TargetGroupConfig::builder()
+        .port(80)
+        .protocol(TargetGroupProtocol::Http)
+        .vpc_identifier("vpc-0a1b2c3d4e5f60718");
+    let out =
+        c.create_target_group().name(name).r#type(TargetGroupType::Ip).config(config.build()).send().await.ok()?;
+    out.id().map(str::to_string)
+}
+
 async fn seed_target_groups(c: &Client) -> Option<String> {
     let mut first = None;
     for i in 0..20 {
-        let out = c
-            .create_target_group()
-            .name(format!("bench-seed-{i}"))
-            .r#type(TargetGroupType::Ip)
-            .config(
-                TargetGroupConfig::builder()
-                    .port(80)
-                    .protocol(TargetGroupProtocol::Http)
-                    .vpc_identifier("vpc-0a1b2c3d4e5f60718")
-                    .build(),
-            )
-            .send()
-            .await
-            .ok()?;
-        first.get_or_insert(out.id()?.to_string());
+        let id = create_target_group(c, format!("bench-seed-{i}")).await?;
+        first.get_or_insert(id);
     }
     first
 }
@@ -144,23 +142,8 @@ fn operations(tg_id: String) -> Vec<(&'static str, Call)> {
     let create_delete: Call = Arc::new(|c: Client, i| {
         Box::pin(async move {
             let name = if i == usize::MAX { "bench-probe".to_string() } else { format!("bench-{i}") };
-            let Ok(out) = c
-                .create_target_group()
-                .name(name)
-                .r#type(TargetGroupType::Ip)
-                .config(
-                    TargetGroupConfig::builder()
-                        .port(80)
-                        .protocol(TargetGroupProtocol::Http)
-                        .vpc_identifier("vpc-0a1b2c3d4e5f60718")
-                        .build(),
-                )
-                .send()
-                .await
-            else {
-                return false;
-            };
-            c.delete_target_group().target_group_identifier(out.id().unwrap_or_default()).send().await.is_ok()
+            let Some(id) = create_target_group(&c, name).await else { return false };
+            c.delete_target_group().target_group_identifier(id).send().await.is_ok()
         })
     });
     vec![("ListTargetGroups", list), ("GetTargetGroup", get), ("CreateTargetGroup+DeleteTargetGroup", create_delete)]
