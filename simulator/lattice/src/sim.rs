@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sim_core::{Clock, FaultKind, FaultPlan, FaultPlans, IdGenerator, Journal, SeededRng};
 
-use crate::state::{self, Config, Ctx, Error, Lattice, SERVICE_CODE};
+use crate::state::{self, Config, Ctx, Error, Lattice};
 
 /// A caller's secret and account, for signature checking and the access-key → account map.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,10 +194,5 @@ impl Simulator {
     /// Read-only access to the state, for assertions and property tests.
     pub fn inspect<T>(&self, f: impl FnOnce(&Lattice) -> T) -> T {
         f(&self.lock().lattice)
-    }
-
-    /// The service code for throttling bodies.
-    pub fn service_code(&self) -> &'static str {
-        SERVICE_CODE
     }
 }

@@ -498,3 +498,37 @@ async fn signatures_are_checked_when_credentials_are_given() -> TestResult {
     assert!(err.is_access_denied_exception(), "{err:?}");
     Ok(())
 }
+
+#[tokio::test]
+async fn eventual_consistency_hides_new_resources_from_lists_for_a_while() -> TestResult {
+    let sim = Simulator::with_seed(1);
+    let c = common::in_process(&sim, "eventual");
+    sim.add_fault(FaultPlan {
+        scope: FaultScope::Operation("ListTargetGroups".into()),
+        kind: FaultKind::EventualConsistency { hide_secs: 5 },
+        trigger: FaultTrigger::Probability(1.0),
+    });
+    let config = TargetGroupConfig::builder().port(80).protocol(TargetGroupProtocol::Http).vpc_identifier(VPC).build();
+    let tg = c.create_target_group().name("fresh").r#type(TargetGroupType::Ip).config(config).send().await?;
+    assert!(c.list_target_groups().send().await?.items().is_empty(), "invisible to List at first");
+    c.get_target_group().target_group_identifier(tg.id().ok_or("id")?).send().await?;
+    sim.clock().advance(std::time::Duration::from_secs(5));
+    assert_eq!(c.list_target_groups().send().await?.items().len(), 1, "visible once the window has passed");
+    sim.clear_faults();
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn latency_is_spent_on_the_virtual_clock() -> TestResult {
+    let sim = Simulator::with_seed(1);
+    let c = common::in_process(&sim, "latency");
+    sim.add_fault(FaultPlan {
+        scope: FaultScope::All,
+        kind: FaultKind::Latency { delay_ms: 30_000 },
+        trigger: FaultTrigger::Count(1),
+    });
+    let start = tokio::time::Instant::now();
+    c.list_services().send().await?;
+    assert!(start.elapsed() >= std::time::Duration::from_secs(30), "{:?}", start.elapsed());
+    Ok(())
+}
