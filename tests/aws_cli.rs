@@ -235,26 +235,9 @@ fn the_aws_cli_drives_latticelab_serve() {
         &forward,
     ]);
     let rule_id = id(&rule);
-    aws.ok(&[
-        "update-rule",
-        "--service-identifier",
-        &svc_id,
-        "--listener-identifier",
-        &l_id,
-        "--rule-identifier",
-        &rule_id,
-        "--priority",
-        "20",
-    ]);
-    let got = aws.ok(&[
-        "get-rule",
-        "--service-identifier",
-        &svc_id,
-        "--listener-identifier",
-        &l_id,
-        "--rule-identifier",
-        &rule_id,
-    ]);
+    let on_rule = ["--service-identifier", &svc_id, "--listener-identifier", &l_id, "--rule-identifier", &rule_id];
+    aws.ok(&[&["update-rule"][..], &on_rule, &["--priority", "20"]].concat());
+    let got = aws.ok(&[&["get-rule"][..], &on_rule].concat());
     assert_eq!(got["priority"], 20);
     assert_eq!(got["action"]["forward"]["targetGroups"][0]["targetGroupIdentifier"], tg_id.as_str());
     let rules = aws.ok(&["list-rules", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
@@ -272,15 +255,7 @@ fn the_aws_cli_drives_latticelab_serve() {
     aws.fails_with(&["delete-target-group", "--target-group-identifier", &tg_id], "ConflictException");
 
     aws.ok(&["deregister-targets", "--target-group-identifier", &tg_id, "--targets", "id=10.0.0.1,port=8080"]);
-    aws.ok(&[
-        "delete-rule",
-        "--service-identifier",
-        &svc_id,
-        "--listener-identifier",
-        &l_id,
-        "--rule-identifier",
-        &rule_id,
-    ]);
+    aws.ok(&[&["delete-rule"][..], &on_rule].concat());
     aws.ok(&["delete-listener", "--service-identifier", &svc_id, "--listener-identifier", &l_id]);
     aws.ok(&["delete-target-group", "--target-group-identifier", &tg_id]);
     aws.ok(&[

@@ -85,8 +85,9 @@ impl Simulator {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic elsewhere must not make the simulator unusable: the state is only ever
-        // replaced whole, so it is consistent even after one.
+        // A panicking test thread must not make every later call fail too; calls never
+        // panic on input (model_props checks that), so the state behind a poisoned lock
+        // is still one that a whole call produced.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 

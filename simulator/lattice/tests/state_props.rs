@@ -121,7 +121,7 @@ fn step(h: &mut Harness, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
         Op::CreateTargetGroup(slot) => {
             let r = h.call(
                 "CreateTargetGroup",
-                json!({"name": format!("tg-slot-{slot}").replace("tg-", "group-"), "type": "IP",
+                json!({"name": format!("group-slot-{slot}"), "type": "IP",
                 "config": {"port": 80, "protocol": "HTTP", "vpcIdentifier": VPC}}),
             );
             if m.target_groups.contains_key(slot) {
@@ -144,7 +144,7 @@ fn step(h: &mut Harness, m: &mut Model, op: &Op) -> Result<(), TestCaseError> {
             }
         }
         Op::CreateService(slot) => {
-            let r = h.call("CreateService", json!({"name": format!("svc-slot-{slot}").replace("svc-", "app-")}));
+            let r = h.call("CreateService", json!({"name": format!("app-slot-{slot}")}));
             if m.services.contains_key(slot) {
                 prop_assert!(is_conflict(&r), "{r:?}");
             } else {
