@@ -67,6 +67,11 @@ impl Clock {
         }
     }
 
+    /// RFC 3339 with whole seconds and `Z`, the form Kubernetes puts on the wire.
+    pub fn rfc3339_seconds(ms: u64) -> String {
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
+    }
+
     /// RFC 3339 with milliseconds and `Z`, the form AWS puts on the wire.
     pub fn rfc3339(ms: u64) -> String {
         humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(ms)).to_string()
@@ -89,6 +94,7 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_with_millis() {
         assert_eq!(Clock::rfc3339(DEFAULT_EPOCH_MS + 339), "2026-01-01T00:00:00.339Z");
+        assert_eq!(Clock::rfc3339_seconds(DEFAULT_EPOCH_MS + 1_339), "2026-01-01T00:00:01Z");
     }
 
     #[tokio::test(start_paused = true)]
