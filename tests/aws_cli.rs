@@ -6,11 +6,13 @@
 //! else `aws` on PATH. Without one the test prints why and reports itself skipped; with
 //! `LATTICELAB_REQUIRE_AWS_CLI=1` (set by `.ci/run`) a missing CLI is a failure.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::Served;
 use serde_json::Value;
+
+mod common;
 
 fn aws_cli() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("LATTICELAB_AWS_CLI") {
@@ -22,46 +24,6 @@ fn aws_cli() -> Option<PathBuf> {
     }
     let on_path = Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success());
     on_path.then(|| PathBuf::from("aws"))
-}
-
-struct Served {
-    child: Child,
-    env: Vec<(String, String)>,
-    _dir: tempfile::TempDir,
-}
-
-impl Served {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_latticelab"))
-            .args(["serve", "--state-dir"])
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("latticelab serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let first = BufReader::new(stdout).lines().next().and_then(Result::ok);
-        assert_eq!(first.as_deref(), Some("ready"), "serve prints ready first");
-        let text = std::fs::read_to_string(dir.path().join("lattice.env")).expect("lattice.env");
-        let env = text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Self { child, env, _dir: dir }
-    }
-
-    fn var(&self, key: &str) -> &str {
-        self.env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("{key} in lattice.env"))
-    }
-
-    /// Stops with SIGTERM and returns whether it exited cleanly.
-    fn stop(mut self) -> bool {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
-        sent && self.child.wait().is_ok_and(|s| s.success())
-    }
 }
 
 struct Aws<'a> {

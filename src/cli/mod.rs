@@ -16,7 +16,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the simulated Lattice control plane on loopback until Ctrl-C or SIGTERM.
+    /// Serve the simulated Lattice control plane and clusters on loopback until Ctrl-C or SIGTERM.
     Serve(serve::Args),
     /// Run the scenarios under features/.
     Run(run::Args),

@@ -13,6 +13,9 @@ pub enum FaultScope {
     All,
     /// One operation, by its API name (`ListTargetGroups`).
     Operation(String),
+    /// Operations whose space-separated words match these, `*` matching any one word:
+    /// `update *`, `* serviceexports`, `watch services`.
+    Matching(String),
 }
 
 impl FaultScope {
@@ -20,6 +23,11 @@ impl FaultScope {
         match self {
             FaultScope::All => true,
             FaultScope::Operation(name) => name == operation,
+            FaultScope::Matching(pattern) => {
+                let (words, wanted): (Vec<&str>, Vec<&str>) =
+                    (operation.split_whitespace().collect(), pattern.split_whitespace().collect());
+                words.len() == wanted.len() && words.iter().zip(&wanted).all(|(w, p)| *p == "*" || p == w)
+            }
         }
     }
 }
@@ -40,6 +48,12 @@ pub enum FaultKind {
     /// List operations do not show resources younger than this.
     #[serde(rename_all = "camelCase")]
     EventualConsistency { hide_secs: u64 },
+    /// A write is refused as conflicting with a concurrent one (409).
+    Conflict,
+    /// A watch stream ends early, as when a connection drops; clients re-watch.
+    WatchDrop,
+    /// A watch stream ends with an in-stream 410 Expired; clients relist.
+    WatchExpired,
 }
 
 /// When a plan fires.
@@ -116,6 +130,20 @@ impl FaultPlans {
         }
         self.plans.retain(|p| p.trigger != FaultTrigger::Count(0));
         decision
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    #[test]
+    fn matching_scopes_use_word_wildcards() {
+        let scope = FaultScope::Matching("update *".into());
+        assert!(scope.covers("update serviceexports"));
+        assert!(!scope.covers("create serviceexports"));
+        assert!(!scope.covers("update"));
+        assert!(FaultScope::Matching("* services".into()).covers("watch services"));
     }
 }
 

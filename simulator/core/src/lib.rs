@@ -6,14 +6,17 @@
 //! - [`ids`]: resource ids and request ids drawn from that stream.
 //! - [`faults`]: fault plans (throttling, internal errors, latency, eventual consistency) as data.
 //! - [`journal`]: the call journal and per-operation call counters.
+//! - [`eventually`]: the one polling wait, for tests and scenarios.
 
 pub mod clock;
+pub mod eventually;
 pub mod faults;
 pub mod ids;
 pub mod journal;
 pub mod rng;
 
 pub use clock::Clock;
+pub use eventually::{TimedOut, eventually};
 pub use faults::{FaultDecision, FaultKind, FaultPlan, FaultPlans, FaultScope, FaultTrigger};
 pub use ids::IdGenerator;
 pub use journal::{Journal, JournalEntry};

@@ -97,8 +97,8 @@ impl ServiceNetwork {
         }
         let size = 1u32 << (32 - bits);
         let base = u32::from(addr) & !(size - 1);
-        // .0 is the network, .1 the `kubernetes` Service.
-        Ok(Self { base, size, used: BTreeSet::from([0, 1]), node_ports: BTreeSet::new() })
+        // .0 is the network; .1 is left to the `kubernetes` Service, which claims it.
+        Ok(Self { base, size, used: BTreeSet::from([0]), node_ports: BTreeSet::new() })
     }
 
     pub fn cidr(&self) -> String {

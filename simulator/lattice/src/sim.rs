@@ -118,6 +118,11 @@ impl Simulator {
             Some(FaultKind::InternalError { retry_after_secs }) => {
                 Err(Error::Internal { message: "An internal error occurred".into(), retry_after_secs })
             }
+            Some(FaultKind::Conflict) => Err(Error::Conflict {
+                message: "The request conflicts with a concurrent update".into(),
+                resource_id: String::new(),
+                resource_type: "UNKNOWN",
+            }),
             _ => {
                 let mut ctx = Ctx::new(account, region, now_ms);
                 ctx.hide_newer_than_ms = decision.hide_newer_than_secs.map(|s| s * 1000);

@@ -17,7 +17,7 @@ use sim_core::{Clock, SeededRng};
 use tokio::sync::broadcast;
 
 pub use self::delete::{DeleteOptions, DeleteOutcome, Propagation};
-pub use self::write::{FieldValidation, WriteOptions, WriteOutcome};
+pub use self::write::{FieldValidation, Subresource, WriteOptions, WriteOutcome};
 use crate::builtin::ServiceNetwork;
 use crate::error::{ApiError, ApiResult};
 use crate::meta;

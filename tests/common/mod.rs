@@ -1,0 +1,58 @@
+//! `latticelab serve` as a child process, for tests that drive it with real clients.
+#![allow(dead_code)] // each test binary uses part of this module
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+pub struct Served {
+    child: Child,
+    env: Vec<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_latticelab"))
+            .args(["serve", "--state-dir"])
+            .arg(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("latticelab serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let first = BufReader::new(stdout).lines().next().and_then(Result::ok);
+        assert_eq!(first.as_deref(), Some("ready"), "serve prints ready first");
+        let text = std::fs::read_to_string(dir.path().join("lattice.env")).expect("lattice.env");
+        let env = text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Self { child, env, _dir: dir }
+    }
+
+    /// The state directory (`lattice.env`, `kubeconfig`).
+    pub fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+
+    pub fn var(&self, key: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("{key} in lattice.env"))
+    }
+
+    /// Stops with SIGTERM (through a shared reference) and returns whether it exited cleanly.
+    pub fn stop_ok(&self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success())
+    }
+
+    /// Stops with SIGTERM and returns whether it exited cleanly.
+    pub fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
+        sent && self.child.wait().is_ok_and(|s| s.success())
+    }
+}
+
