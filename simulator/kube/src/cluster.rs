@@ -124,8 +124,22 @@ impl Cluster {
         self.store().dump()
     }
 
+    /// The stored objects of one resource (`""`, `"configmaps"`), in key order.
+    pub fn objects(&self, group: &str, plural: &str) -> Vec<Value> {
+        let store = self.store();
+        match store.registry.get(group, plural) {
+            Some(rt) => store.objects_of(rt, None).into_iter().cloned().collect(),
+            None => vec![],
+        }
+    }
+
     pub fn object_count(&self) -> usize {
         self.store().count()
+    }
+
+    /// Every change from now on, in resourceVersion order (what watches are built from).
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<std::sync::Arc<crate::store::Change>> {
+        self.store().subscribe()
     }
 
     /// The types served right now (built-in and CRD-defined).
@@ -202,12 +216,19 @@ fn bootstrap(store: &mut Store, config: &ClusterConfig) -> Result<(), String> {
     store.create(&svc_type, "v1", Some("default"), body, &opts).map_err(|e| e.to_string())?;
     if config.install_crds {
         let crd_type = store.registry.get("apiextensions.k8s.io", "customresourcedefinitions").cloned().ok_or("no CRD type")?;
-        for crd in latticelab_crds::all_crds() {
-            let body = serde_json::to_value(&crd).map_err(|e| e.to_string())?;
-            store.create(&crd_type, "v1", None, body, &opts).map_err(|e| format!("installing {}: {e}", crd.metadata.name.unwrap_or_default()))?;
+        for body in startup_crds() {
+            let name = body["metadata"]["name"].as_str().unwrap_or_default().to_string();
+            store.create(&crd_type, "v1", None, body.clone(), &opts).map_err(|e| format!("installing {name}: {e}"))?;
         }
     }
     Ok(())
+}
+
+/// The startup CRDs as JSON, generated from the Rust types once per process (generation is
+/// the larger part of a cluster's start-up cost).
+fn startup_crds() -> &'static [Value] {
+    static CRDS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
+    CRDS.get_or_init(|| latticelab_crds::all_crds().iter().filter_map(|crd| serde_json::to_value(crd).ok()).collect())
 }
 
 /// `.1` of the service range: the `kubernetes` Service's address.

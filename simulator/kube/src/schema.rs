@@ -304,16 +304,19 @@ static PATTERNS: LazyLock<Mutex<HashMap<String, Option<Regex>>>> = LazyLock::new
 /// Schema patterns are searches (not anchored) in Go's RE2 syntax; compiled once each. A
 /// pattern that cannot be compiled matches everything, as the CRD would have been refused.
 fn pattern_matches(pattern: &str, s: &str) -> bool {
+    compiled(pattern).is_none_or(|r| r.is_match(s).unwrap_or(true))
+}
+
+fn compiled(pattern: &str) -> Option<Regex> {
     let mut cache = PATTERNS.lock().unwrap_or_else(|e| e.into_inner());
-    let regex = cache.entry(pattern.to_string()).or_insert_with(|| Regex::new(pattern).ok());
-    regex.as_ref().is_none_or(|r| r.is_match(s).unwrap_or(true))
+    cache.entry(pattern.to_string()).or_insert_with(|| Regex::new(pattern).ok()).clone()
 }
 
 /// Checks that a schema compiles: every pattern is a valid regular expression. Used when a
 /// CRD is created.
 pub fn check_schema(schema: &Value, path: &str, causes: &mut Vec<Cause>) {
     if let Some(pattern) = schema["pattern"].as_str()
-        && Regex::new(pattern).is_err()
+        && compiled(pattern).is_none()
     {
         causes.push(Cause::invalid(format!("{path}.pattern"), &Value::from(pattern), "must be a valid regular expression"));
     }
