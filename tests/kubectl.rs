@@ -24,7 +24,8 @@ fn kubectl_binary() -> Option<PathBuf> {
     if let Ok(path) = std::env::var("LATTICELAB_KUBECTL") {
         return Some(PathBuf::from(path));
     }
-    let found = std::process::Command::new("kubectl").args(["version", "--client"]).output().is_ok_and(|o| o.status.success());
+    let found =
+        std::process::Command::new("kubectl").args(["version", "--client"]).output().is_ok_and(|o| o.status.success());
     found.then(|| PathBuf::from("kubectl"))
 }
 
@@ -76,7 +77,11 @@ impl Kubectl {
         }
         drop(stdin);
         let out = child.wait_with_output().await.expect("kubectl runs");
-        Output { ok: out.status.success(), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+        Output {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
     }
 
     async fn run(&self, args: &[&str]) -> Output {
@@ -119,9 +124,16 @@ async fn apply_get_and_server_side_apply() {
     assert_eq!(k.apply(SERVICE, &[]).await.stdout.trim(), "service/web created");
     assert_eq!(k.apply(SERVICE, &[]).await.stdout.trim(), "service/web unchanged");
     assert_eq!(k.apply(&SERVICE.replace("port: 80", "port: 81"), &[]).await.stdout.trim(), "service/web configured");
-    assert_eq!(k.ok(&["get", "svc", "web", "-o", "jsonpath={.spec.ports[0].port} {.spec.ports[0].protocol} {.spec.type}"]).await, "81 TCP ClusterIP");
+    assert_eq!(
+        k.ok(&["get", "svc", "web", "-o", "jsonpath={.spec.ports[0].port} {.spec.ports[0].protocol} {.spec.type}"])
+            .await,
+        "81 TCP ClusterIP"
+    );
     let yaml = k.ok(&["get", "svc", "web", "-o", "yaml"]).await;
-    assert!(yaml.contains("clusterIP: 10.96.") && yaml.contains("sessionAffinity: None") && yaml.contains("- IPv4"), "{yaml}");
+    assert!(
+        yaml.contains("clusterIP: 10.96.") && yaml.contains("sessionAffinity: None") && yaml.contains("- IPv4"),
+        "{yaml}"
+    );
     let table = k.ok(&["get", "svc", "web"]).await;
     assert!(table.starts_with("NAME") && table.contains("CLUSTER-IP") && table.contains("81/TCP"), "{table}");
 
@@ -131,7 +143,11 @@ async fn apply_get_and_server_side_apply() {
     assert_eq!(k.apply(cm, &["--server-side"]).await.stdout.trim(), "configmap/ssa serverside-applied");
     let theirs = cm.replace("\"1\"", "\"2\"");
     let conflict = k.apply(&theirs, &["--server-side", "--field-manager=other"]).await;
-    assert!(!conflict.ok && conflict.stderr.contains("conflict") && conflict.stderr.contains(".data.a"), "{}", conflict.stderr);
+    assert!(
+        !conflict.ok && conflict.stderr.contains("conflict") && conflict.stderr.contains(".data.a"),
+        "{}",
+        conflict.stderr
+    );
     assert!(k.apply(&theirs, &["--server-side", "--field-manager=other", "--force-conflicts"]).await.ok);
     assert_eq!(k.ok(&["get", "cm", "ssa", "-o", "jsonpath={.data.a}"]).await, "2");
     let managers = k.ok(&["get", "cm", "ssa", "-o", "jsonpath={.metadata.managedFields[*].manager}"]).await;
@@ -169,7 +185,8 @@ async fn watch_wait_and_deletion_with_a_finalizer() {
     .await
     .expect("the object is marked for deletion");
     assert!(deleting.try_wait().expect("pollable").is_none(), "kubectl delete waits for the finalizer");
-    k.ok(&["patch", "configmap", "held", "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]).await;
+    k.ok(&["patch", "configmap", "held", "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#])
+        .await;
     let status = tokio::time::timeout(WITHIN, deleting.wait()).await.expect("delete ends").expect("exit status");
     assert!(status.success());
     let out = wait_gone.wait_with_output().await.expect("wait ends");
@@ -189,21 +206,49 @@ async fn label_patch_replace_api_resources_and_namespaces() {
     k.ok(&["patch", "svc", "web", "-p", r#"{"spec":{"ports":[{"name":"https","port":443,"targetPort":8443}]}}"#]).await;
     assert_eq!(k.ok(&["get", "svc", "web", "-o", "jsonpath={.spec.ports[*].port}"]).await, "80 443");
     k.ok(&["patch", "svc", "web", "--type=merge", "-p", r#"{"spec":{"sessionAffinity":"ClientIP"}}"#]).await;
-    k.ok(&["patch", "svc", "web", "--type=json", "-p", r#"[{"op":"replace","path":"/spec/ports/1/port","value":444}]"#]).await;
-    assert_eq!(k.ok(&["get", "svc", "web", "-o", "jsonpath={.spec.sessionAffinity} {.spec.ports[1].port}"]).await, "ClientIP 444");
+    k.ok(&[
+        "patch",
+        "svc",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/ports/1/port","value":444}]"#,
+    ])
+    .await;
+    assert_eq!(
+        k.ok(&["get", "svc", "web", "-o", "jsonpath={.spec.sessionAffinity} {.spec.ports[1].port}"]).await,
+        "ClientIP 444"
+    );
     // A failing JSON-patch test is 422.
-    let failed = k.run(&["patch", "svc", "web", "--type=json", "-p", r#"[{"op":"test","path":"/spec/type","value":"NodePort"}]"#]).await;
-    assert!(!failed.ok && failed.stderr.contains("The request is invalid: the server rejected our request"), "{}", failed.stderr);
+    let failed = k
+        .run(&["patch", "svc", "web", "--type=json", "-p", r#"[{"op":"test","path":"/spec/type","value":"NodePort"}]"#])
+        .await;
+    assert!(
+        !failed.ok && failed.stderr.contains("The request is invalid: the server rejected our request"),
+        "{}",
+        failed.stderr
+    );
 
     // replace with a stale resourceVersion is a Conflict.
     let stale = k.ok(&["get", "svc", "web", "-o", "yaml"]).await;
     k.ok(&["label", "svc", "web", "bump=1"]).await;
     let replaced = k.run_with_input(&["replace", "-f", "-"], Some(&stale)).await;
-    assert!(!replaced.ok && replaced.stderr.contains("Conflict") && replaced.stderr.contains("the object has been modified"), "{}", replaced.stderr);
+    assert!(
+        !replaced.ok
+            && replaced.stderr.contains("Conflict")
+            && replaced.stderr.contains("the object has been modified"),
+        "{}",
+        replaced.stderr
+    );
 
     // api-resources lists the CRDs served from the start.
     let resources = k.ok(&["api-resources", "-o", "name"]).await;
-    for name in ["serviceexports.application-networking.k8s.aws", "serviceimports.application-networking.k8s.aws", "httproutes.gateway.networking.k8s.io", "grpcroutes.gateway.networking.k8s.io"] {
+    for name in [
+        "serviceexports.application-networking.k8s.aws",
+        "serviceimports.application-networking.k8s.aws",
+        "httproutes.gateway.networking.k8s.io",
+        "grpcroutes.gateway.networking.k8s.io",
+    ] {
         assert!(resources.lines().any(|l| l == name), "{name} missing from:\n{resources}");
     }
 
@@ -222,9 +267,18 @@ async fn server_errors_as_kubectl_prints_them() {
     // The ServiceImport reference's example: the CRD's schema requires ports and type.
     let import = "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata:\n  name: my-service\nspec: {}\n";
     let out = k.apply(import, &[]).await;
-    assert!(!out.ok && out.stderr.contains("spec.ports: Required value") && out.stderr.contains("spec.type: Required value"), "{}", out.stderr);
+    assert!(
+        !out.ok
+            && out.stderr.contains("spec.ports: Required value")
+            && out.stderr.contains("spec.type: Required value"),
+        "{}",
+        out.stderr
+    );
     let valid = "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata:\n  name: my-service\nspec:\n  type: ClusterSetIP\n  ports:\n  - port: 80\n    protocol: TCP\n";
-    assert_eq!(k.apply(valid, &[]).await.stdout.trim(), "serviceimport.application-networking.k8s.aws/my-service created");
+    assert_eq!(
+        k.apply(valid, &[]).await.stdout.trim(),
+        "serviceimport.application-networking.k8s.aws/my-service created"
+    );
     // An enum violation names the field and the supported values.
     let out = k.apply(&valid.replace("ClusterSetIP", "LoadBalancer"), &[]).await;
     assert!(!out.ok && out.stderr.contains("spec.type: Unsupported value: \"LoadBalancer\""), "{}", out.stderr);

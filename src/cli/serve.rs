@@ -9,12 +9,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use sim_core::Clock;
-use sim_lattice::server::Server;
-use sim_lattice::sim::Credential;
-use sim_lattice::state::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 use sim_kube::kubeconfig::Endpoint;
 use sim_kube::server::serve_https;
 use sim_kube::{Cluster, ClusterConfig};
+use sim_lattice::server::Server;
+use sim_lattice::sim::Credential;
+use sim_lattice::state::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 use sim_lattice::{Simulator, SimulatorOptions};
 
 /// The dummy credentials written to `lattice.env`; the simulator accepts any signature
@@ -121,7 +121,8 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let mut config = ClusterConfig::new(&spec.name, &spec.vpc_id, index as u8);
         config.clock = Clock::wall();
         config.seed = args.seed.wrapping_add(index as u64 + 1);
-        let cluster = Cluster::new(config).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
+        let cluster =
+            Cluster::new(config).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
         let listener = serve_https(&cluster, SocketAddr::new(args.bind, 0))
             .await
             .with_context(|| format!("cannot serve cluster {}", spec.name))?;
@@ -142,29 +143,15 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let running = tokio::spawn(server.run(shutdown_signal()));
     println!("ready");
     eprintln!("latticelab: Lattice endpoint http://{addr} (environment in {})", env_file.display());
-    eprintln!("latticelab: kubeconfig {} (contexts: {})", kubeconfig.display(), clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "));
+    eprintln!(
+        "latticelab: kubeconfig {} (contexts: {})",
+        kubeconfig.display(),
+        clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+    );
     running.await.context("server task failed")?.context("server failed")?;
     drop(listeners);
     eprintln!("latticelab: stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cluster_flags() {
-        let default = parse_clusters(&[]).unwrap();
-        assert_eq!(default.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["cluster-a", "cluster-b"]);
-        assert_ne!(default[0].vpc_id, default[1].vpc_id);
-        assert_eq!(default[0].vpc_id.len(), 21);
-        let given = parse_clusters(&["east:vpc-0123456789abcdef0".into()]).unwrap();
-        assert_eq!(given, [ClusterSpec { name: "east".into(), vpc_id: "vpc-0123456789abcdef0".into() }]);
-        assert!(parse_clusters(&["Bad_Name".into()]).is_err());
-        assert!(parse_clusters(&["a:subnet-1".into()]).is_err());
-        assert!(parse_clusters(&["a".into(), "a".into()]).is_err());
-    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -186,5 +173,23 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_flags() {
+        let default = parse_clusters(&[]).unwrap();
+        assert_eq!(default.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["cluster-a", "cluster-b"]);
+        assert_ne!(default[0].vpc_id, default[1].vpc_id);
+        assert_eq!(default[0].vpc_id.len(), 21);
+        let given = parse_clusters(&["east:vpc-0123456789abcdef0".into()]).unwrap();
+        assert_eq!(given, [ClusterSpec { name: "east".into(), vpc_id: "vpc-0123456789abcdef0".into() }]);
+        assert!(parse_clusters(&["Bad_Name".into()]).is_err());
+        assert!(parse_clusters(&["a:subnet-1".into()]).is_err());
+        assert!(parse_clusters(&["a".into(), "a".into()]).is_err());
     }
 }

@@ -55,4 +55,3 @@ impl Served {
         sent && self.child.wait().is_ok_and(|s| s.success())
     }
 }
-

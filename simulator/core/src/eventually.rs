@@ -61,7 +61,8 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn reports_the_last_reason_on_timeout() {
-        let e = eventually(Duration::from_millis(100), || async { Err::<(), _>("never".to_string()) }).await.unwrap_err();
+        let e =
+            eventually(Duration::from_millis(100), || async { Err::<(), _>("never".to_string()) }).await.unwrap_err();
         assert_eq!(e.last, "never");
     }
 }

@@ -114,7 +114,10 @@ pub struct ClusterStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyTargetReference {
-    #[schemars(length(max = 253), regex(pattern = r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"))]
+    #[schemars(
+        length(max = 253),
+        regex(pattern = r"^$|^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
     pub group: String,
     #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$"))]
     pub kind: String,
@@ -260,7 +263,10 @@ pub struct VpcAssociationPolicySpec {
 )]
 #[serde(rename_all = "camelCase")]
 pub struct AccessLogPolicySpec {
-    #[schemars(length(min = 20, max = 2048), regex(pattern = r"^arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:([^/].*)?"))]
+    #[schemars(
+        length(min = 20, max = 2048),
+        regex(pattern = r"^arn(:[a-z0-9]+([.-][a-z0-9]+)*){2}(:([a-z0-9]+([.-][a-z0-9]+)*)?){2}:([^/].*)?")
+    )]
     pub destination_arn: String,
     pub target_ref: PolicyTargetReference,
 }

@@ -54,38 +54,60 @@ pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
     let path_prefix_root = json!({"path": {"type": "PathPrefix", "value": "/"}});
     vec![
         edit(gatewayclasses::GatewayClass::crd(), |crd| {
-            lay_all(crd, "spec.controllerName", json!({"minLength": 1, "maxLength": 253,
-                "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$"}));
+            lay_all(
+                crd,
+                "spec.controllerName",
+                json!({"minLength": 1, "maxLength": 253,
+                "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9\/\-._~%!$&'()*+,;=:]+$"}),
+            );
             lay_all(crd, "status", json!({"default": {"conditions": [pending("Accepted")]}}));
-            columns(crd, vec![
-                column("Controller", "string", ".spec.controllerName", 0),
-                column("Accepted", "string", r#".status.conditions[?(@.type=="Accepted")].status"#, 0),
-                age(),
-                column("Description", "string", ".spec.description", 1),
-            ]);
+            columns(
+                crd,
+                vec![
+                    column("Controller", "string", ".spec.controllerName", 0),
+                    column("Accepted", "string", r#".status.conditions[?(@.type=="Accepted")].status"#, 0),
+                    age(),
+                    column("Description", "string", ".spec.description", 1),
+                ],
+            );
             short_names(crd, &["gc"]);
             categories(crd, &["gateway-api"]);
             serve_also(crd, &["v1beta1"]);
         }),
         edit(gateways::Gateway::crd(), |crd| {
             lay_all(crd, "spec.gatewayClassName", json!({"minLength": 1, "maxLength": 253}));
-            lay_all(crd, "spec.listeners", json!({"minItems": 1, "maxItems": 64, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}));
-            lay_all(crd, "spec.listeners[].name", json!({"minLength": 1, "maxLength": 253, "pattern": SECTION_PATTERN}));
+            lay_all(
+                crd,
+                "spec.listeners",
+                json!({"minItems": 1, "maxItems": 64, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]}),
+            );
+            lay_all(
+                crd,
+                "spec.listeners[].name",
+                json!({"minLength": 1, "maxLength": 253, "pattern": SECTION_PATTERN}),
+            );
             lay_all(crd, "spec.listeners[].port", json!({"minimum": 1, "maximum": 65535}));
-            lay_all(crd, "spec.listeners[].protocol", json!({"minLength": 1, "maxLength": 255,
-                "pattern": r"^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$"}));
+            lay_all(
+                crd,
+                "spec.listeners[].protocol",
+                json!({"minLength": 1, "maxLength": 255,
+                "pattern": r"^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]+$"}),
+            );
             lay_all(crd, "spec.listeners[].hostname", json!({"pattern": HOSTNAME_PATTERN}));
             lay_all(crd, "spec.listeners[].allowedRoutes", json!({"default": {"namespaces": {"from": "Same"}}}));
             lay_all(crd, "spec.listeners[].allowedRoutes.namespaces", json!({"default": {"from": "Same"}}));
             lay_all(crd, "spec.listeners[].allowedRoutes.namespaces.from", json!({"default": "Same"}));
             lay_all(crd, "spec.addresses[].type", json!({"default": "IPAddress"}));
             lay_all(crd, "status", json!({"default": {"conditions": [pending("Accepted"), pending("Programmed")]}}));
-            columns(crd, vec![
-                column("Class", "string", ".spec.gatewayClassName", 0),
-                column("Address", "string", ".status.addresses[*].value", 0),
-                column("Programmed", "string", r#".status.conditions[?(@.type=="Programmed")].status"#, 0),
-                age(),
-            ]);
+            columns(
+                crd,
+                vec![
+                    column("Class", "string", ".spec.gatewayClassName", 0),
+                    column("Address", "string", ".status.addresses[*].value", 0),
+                    column("Programmed", "string", r#".status.conditions[?(@.type=="Programmed")].status"#, 0),
+                    age(),
+                ],
+            );
             short_names(crd, &["gtw"]);
             categories(crd, &["gateway-api"]);
             serve_also(crd, &["v1beta1"]);
@@ -121,7 +143,11 @@ pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
             lay_all(crd, "spec.to", json!({"minItems": 1, "maxItems": 16}));
             lay_all(crd, "spec.from[].group", json!({"maxLength": 253, "pattern": GROUP_PATTERN}));
             lay_all(crd, "spec.from[].kind", json!({"minLength": 1, "maxLength": 63, "pattern": KIND_PATTERN}));
-            lay_all(crd, "spec.from[].namespace", json!({"minLength": 1, "maxLength": 63, "pattern": NAMESPACE_PATTERN}));
+            lay_all(
+                crd,
+                "spec.from[].namespace",
+                json!({"minLength": 1, "maxLength": 63, "pattern": NAMESPACE_PATTERN}),
+            );
             columns(crd, vec![age()]);
             short_names(crd, &["refgrant"]);
             categories(crd, &["gateway-api"]);
@@ -135,19 +161,43 @@ pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
 /// parentRefs, hostnames and backendRefs, shared by every route kind.
 fn route_common(crd: &mut Value) {
     lay_all(crd, "spec.parentRefs", json!({"maxItems": 32}));
-    lay_all(crd, "spec.parentRefs[].group", json!({"default": "gateway.networking.k8s.io", "maxLength": 253, "pattern": GROUP_PATTERN}));
-    lay_all(crd, "spec.parentRefs[].kind", json!({"default": "Gateway", "minLength": 1, "maxLength": 63, "pattern": KIND_PATTERN}));
+    lay_all(
+        crd,
+        "spec.parentRefs[].group",
+        json!({"default": "gateway.networking.k8s.io", "maxLength": 253, "pattern": GROUP_PATTERN}),
+    );
+    lay_all(
+        crd,
+        "spec.parentRefs[].kind",
+        json!({"default": "Gateway", "minLength": 1, "maxLength": 63, "pattern": KIND_PATTERN}),
+    );
     lay_all(crd, "spec.parentRefs[].name", json!({"minLength": 1, "maxLength": 253}));
     lay_all(crd, "spec.parentRefs[].namespace", json!({"minLength": 1, "maxLength": 63, "pattern": NAMESPACE_PATTERN}));
-    lay_all(crd, "spec.parentRefs[].sectionName", json!({"minLength": 1, "maxLength": 253, "pattern": SECTION_PATTERN}));
+    lay_all(
+        crd,
+        "spec.parentRefs[].sectionName",
+        json!({"minLength": 1, "maxLength": 253, "pattern": SECTION_PATTERN}),
+    );
     lay_all(crd, "spec.parentRefs[].port", json!({"minimum": 1, "maximum": 65535}));
     lay_all(crd, "spec.hostnames", json!({"maxItems": 16}));
     lay_all(crd, "spec.hostnames[]", json!({"minLength": 1, "maxLength": 253, "pattern": HOSTNAME_PATTERN}));
     lay_all(crd, "spec.rules[].backendRefs", json!({"maxItems": 16}));
-    lay_all(crd, "spec.rules[].backendRefs[].group", json!({"default": "", "maxLength": 253, "pattern": GROUP_PATTERN}));
-    lay_all(crd, "spec.rules[].backendRefs[].kind", json!({"default": "Service", "minLength": 1, "maxLength": 63, "pattern": KIND_PATTERN}));
+    lay_all(
+        crd,
+        "spec.rules[].backendRefs[].group",
+        json!({"default": "", "maxLength": 253, "pattern": GROUP_PATTERN}),
+    );
+    lay_all(
+        crd,
+        "spec.rules[].backendRefs[].kind",
+        json!({"default": "Service", "minLength": 1, "maxLength": 63, "pattern": KIND_PATTERN}),
+    );
     lay_all(crd, "spec.rules[].backendRefs[].name", json!({"minLength": 1, "maxLength": 253}));
-    lay_all(crd, "spec.rules[].backendRefs[].namespace", json!({"minLength": 1, "maxLength": 63, "pattern": NAMESPACE_PATTERN}));
+    lay_all(
+        crd,
+        "spec.rules[].backendRefs[].namespace",
+        json!({"minLength": 1, "maxLength": 63, "pattern": NAMESPACE_PATTERN}),
+    );
     lay_all(crd, "spec.rules[].backendRefs[].port", json!({"minimum": 1, "maximum": 65535}));
     lay_all(crd, "spec.rules[].backendRefs[].weight", json!({"default": 1, "minimum": 0, "maximum": 1_000_000}));
 }
@@ -261,7 +311,8 @@ mod tests {
     fn backend_ref_defaults_are_laid() {
         let route = gateway_api_crds().into_iter().find(|c| c.spec.names.kind == "HTTPRoute").unwrap();
         let value = serde_json::to_value(&route).unwrap();
-        let versions: Vec<&str> = value["spec"]["versions"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
+        let versions: Vec<&str> =
+            value["spec"]["versions"].as_array().unwrap().iter().map(|v| v["name"].as_str().unwrap()).collect();
         assert_eq!(versions, ["v1", "v1beta1"]);
         let backend = &value["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["rules"]
             ["items"]["properties"]["backendRefs"]["items"]["properties"];

@@ -27,8 +27,19 @@ fn new_cluster(name: &str) -> Cluster {
 
 async fn loopback_client(cluster: &Cluster, listener: &Listener) -> Client {
     let ca = listener.tls.then(|| cluster.ca_pem().expect("ca"));
-    let yaml = render(&[Endpoint { name: "c".into(), server: listener.url(), ca_pem: ca, token: cluster.token().into(), namespace: "default".into() }]);
-    let config = Config::from_custom_kubeconfig(Kubeconfig::from_yaml(&yaml).expect("kubeconfig"), &KubeConfigOptions::default()).await.expect("config");
+    let yaml = render(&[Endpoint {
+        name: "c".into(),
+        server: listener.url(),
+        ca_pem: ca,
+        token: cluster.token().into(),
+        namespace: "default".into(),
+    }]);
+    let config = Config::from_custom_kubeconfig(
+        Kubeconfig::from_yaml(&yaml).expect("kubeconfig"),
+        &KubeConfigOptions::default(),
+    )
+    .await
+    .expect("config");
     Client::try_from(config).expect("client")
 }
 
@@ -54,7 +65,12 @@ struct Row {
 async fn measure(cluster: &Cluster, client: Client, n: usize, tag: &str) -> [f64; 4] {
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
     let name = format!("bench-{tag}");
-    cms.create(&PostParams::default(), &ConfigMap { metadata: ObjectMeta { name: Some(name.clone()), ..Default::default() }, ..Default::default() }).await.expect("create");
+    cms.create(
+        &PostParams::default(),
+        &ConfigMap { metadata: ObjectMeta { name: Some(name.clone()), ..Default::default() }, ..Default::default() },
+    )
+    .await
+    .expect("create");
     let get = per_second(n, |_| {
         let cms = cms.clone();
         let name = name.clone();
@@ -89,7 +105,9 @@ async fn measure(cluster: &Cluster, client: Client, n: usize, tag: &str) -> [f64
         let name = name.clone();
         tokio::spawn(async move {
             for i in 0..writes {
-                cms.patch(&name, &PatchParams::default(), &Patch::Merge(json!({"data": {"w": i.to_string()}}))).await.expect("patch");
+                cms.patch(&name, &PatchParams::default(), &Patch::Merge(json!({"data": {"w": i.to_string()}})))
+                    .await
+                    .expect("patch");
             }
         })
     };
@@ -122,18 +140,39 @@ async fn main() {
     // Fill the namespace so lists carry 100 objects.
     let cms: Api<ConfigMap> = Api::default_namespaced(cluster.client());
     for i in 0..97 {
-        cms.create(&PostParams::default(), &ConfigMap { metadata: ObjectMeta { name: Some(format!("fill-{i:03}")), ..Default::default() }, ..Default::default() }).await.expect("fill");
+        cms.create(
+            &PostParams::default(),
+            &ConfigMap {
+                metadata: ObjectMeta { name: Some(format!("fill-{i:03}")), ..Default::default() },
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("fill");
     }
     let in_process = measure(&cluster, cluster.client(), n, "in-process").await;
     let over_http = measure(&cluster, loopback_client(&cluster, &http).await, n, "http").await;
     let over_https = measure(&cluster, loopback_client(&cluster, &https).await, n, "https").await;
     let names = ["get", "list (100 objects)", "server-side apply", "watch events"];
-    let rows: Vec<Row> = (0..4).map(|i| Row { what: names[i], in_process: in_process[i], http: over_http[i], https: over_https[i] }).collect();
+    let rows: Vec<Row> = (0..4)
+        .map(|i| Row { what: names[i], in_process: in_process[i], http: over_http[i], https: over_https[i] })
+        .collect();
 
     println!("sim-kube throughput, {n} calls per measurement (requests or events per second)");
-    println!("{:<22} {:>12} {:>12} {:>12} {:>14} {:>14}", "", "in-process", "http", "https", "in-proc/http", "http/https");
+    println!(
+        "{:<22} {:>12} {:>12} {:>12} {:>14} {:>14}",
+        "", "in-process", "http", "https", "in-proc/http", "http/https"
+    );
     for r in &rows {
-        println!("{:<22} {:>12.0} {:>12.0} {:>12.0} {:>13.1}x {:>13.1}x", r.what, r.in_process, r.http, r.https, r.in_process / r.http, r.http / r.https);
+        println!(
+            "{:<22} {:>12.0} {:>12.0} {:>12.0} {:>13.1}x {:>13.1}x",
+            r.what,
+            r.in_process,
+            r.http,
+            r.https,
+            r.in_process / r.http,
+            r.http / r.https
+        );
     }
 
     // Start-up: the first cluster also generates the CRDs; the rest reuse them.

@@ -44,7 +44,9 @@ pub fn decode(b: Builtin, kind: &str, version: &str, obj: &Value) -> ApiResult<(
         Builtin::Lease => typed_round_trip::<Lease>(obj),
         Builtin::CustomResourceDefinition => typed_round_trip::<CustomResourceDefinition>(obj),
     }
-    .map_err(|e| ApiError::bad_request(format!("{kind} in version \"{version}\" cannot be handled as a {kind}: {e}")))?;
+    .map_err(|e| {
+        ApiError::bad_request(format!("{kind} in version \"{version}\" cannot be handled as a {kind}: {e}"))
+    })?;
     let mut unknown = Vec::new();
     unknown_fields(obj, &normalized, "", &mut unknown);
     Ok((normalized, unknown))
@@ -115,7 +117,10 @@ impl ServiceNetwork {
         let ip: Ipv4Addr = ip.parse().map_err(|_| format!("failed to allocate IP {ip}: not a valid IPv4 address"))?;
         let offset = u32::from(ip).wrapping_sub(self.base);
         if offset >= self.size {
-            return Err(format!("failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {}", self.cidr()));
+            return Err(format!(
+                "failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {}",
+                self.cidr()
+            ));
         }
         if !self.used.insert(offset) {
             return Err(format!("failed to allocate IP {ip}: provided IP is already allocated"));
@@ -234,7 +239,9 @@ fn default_service(obj: &mut Value, old: Option<&Value>, network: &mut ServiceNe
                 obj["spec"][field] = old["spec"][field].clone();
             }
         }
-        if let (Some(new_ports), Some(old_ports)) = (obj["spec"]["ports"].as_array_mut(), old["spec"]["ports"].as_array()) {
+        if let (Some(new_ports), Some(old_ports)) =
+            (obj["spec"]["ports"].as_array_mut(), old["spec"]["ports"].as_array())
+        {
             for p in new_ports.iter_mut() {
                 if p.get("nodePort").is_none()
                     && let Some(o) = old_ports.iter().find(|o| o["port"] == p["port"] && o["protocol"] == p["protocol"])
@@ -250,7 +257,12 @@ fn default_service(obj: &mut Value, old: Option<&Value>, network: &mut ServiceNe
         let ip = match obj["spec"]["clusterIP"].as_str().filter(|s| !s.is_empty()) {
             Some(requested) => {
                 network.claim(requested).map_err(|e| {
-                    ApiError::invalid("", "Service", meta::name(obj), vec![Cause::invalid("spec.clusterIPs", &json!([requested]), e)])
+                    ApiError::invalid(
+                        "",
+                        "Service",
+                        meta::name(obj),
+                        vec![Cause::invalid("spec.clusterIPs", &json!([requested]), e)],
+                    )
                 })?;
                 requested.to_string()
             }
@@ -346,10 +358,8 @@ pub fn validate(b: Builtin, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
                 }
             }
         }
-        Builtin::Pod => {
-            if obj["spec"]["containers"].as_array().is_none_or(Vec::is_empty) {
-                causes.push(Cause::required("spec.containers"));
-            }
+        Builtin::Pod if obj["spec"]["containers"].as_array().is_none_or(Vec::is_empty) => {
+            causes.push(Cause::required("spec.containers"));
         }
         _ => {}
     }
@@ -391,25 +401,32 @@ fn validate_service(obj: &Value, old: Option<&Value>, causes: &mut Vec<Cause>) {
     for (i, p) in ports.iter().enumerate() {
         let port = &p["port"];
         if !port.as_i64().is_some_and(|n| (1..=65535).contains(&n)) {
-            causes.push(Cause::invalid(format!("spec.ports[{i}].port"), port, "must be between 1 and 65535, inclusive"));
+            causes.push(Cause::invalid(
+                format!("spec.ports[{i}].port"),
+                port,
+                "must be between 1 and 65535, inclusive",
+            ));
         }
         let protocols = [json!("SCTP"), json!("TCP"), json!("UDP")];
         if !protocols.contains(&p["protocol"]) {
             causes.push(Cause::not_supported(format!("spec.ports[{i}].protocol"), &p["protocol"], &protocols));
         }
         match p["name"].as_str() {
-            Some(name) if !name.is_empty() => {
-                if !names.insert(name.to_string()) {
-                    causes.push(Cause::duplicate(format!("spec.ports[{i}].name"), &p["name"]));
-                }
+            Some(name) if !name.is_empty() && !names.insert(name.to_string()) => {
+                causes.push(Cause::duplicate(format!("spec.ports[{i}].name"), &p["name"]));
             }
+            Some(name) if !name.is_empty() => {}
             _ if ports.len() > 1 => causes.push(Cause::required(format!("spec.ports[{i}].name"))),
             _ => {}
         }
         if let Some(tp) = p["targetPort"].as_i64()
             && !(1..=65535).contains(&tp)
         {
-            causes.push(Cause::invalid(format!("spec.ports[{i}].targetPort"), &p["targetPort"], "must be between 1 and 65535, inclusive"));
+            causes.push(Cause::invalid(
+                format!("spec.ports[{i}].targetPort"),
+                &p["targetPort"],
+                "must be between 1 and 65535, inclusive",
+            ));
         }
     }
     if let Some(old) = old

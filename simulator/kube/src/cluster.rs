@@ -215,7 +215,8 @@ fn bootstrap(store: &mut Store, config: &ClusterConfig) -> Result<(), String> {
         "spec": {"clusterIP": kubernetes_ip, "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}});
     store.create(&svc_type, "v1", Some("default"), body, &opts).map_err(|e| e.to_string())?;
     if config.install_crds {
-        let crd_type = store.registry.get("apiextensions.k8s.io", "customresourcedefinitions").cloned().ok_or("no CRD type")?;
+        let crd_type =
+            store.registry.get("apiextensions.k8s.io", "customresourcedefinitions").cloned().ok_or("no CRD type")?;
         for body in startup_crds() {
             let name = body["metadata"]["name"].as_str().unwrap_or_default().to_string();
             store.create(&crd_type, "v1", None, body.clone(), &opts).map_err(|e| format!("installing {name}: {e}"))?;
@@ -234,6 +235,7 @@ fn startup_crds() -> &'static [Value] {
 /// `.1` of the service range: the `kubernetes` Service's address.
 fn first_service_ip(network: &ServiceNetwork) -> String {
     let cidr = network.cidr();
-    let base: std::net::Ipv4Addr = cidr.split('/').next().and_then(|a| a.parse().ok()).unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+    let base: std::net::Ipv4Addr =
+        cidr.split('/').next().and_then(|a| a.parse().ok()).unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
     std::net::Ipv4Addr::from(u32::from(base) + 1).to_string()
 }

@@ -17,7 +17,11 @@ impl Cause {
     }
 
     pub fn invalid(field: impl Into<String>, value: &Value, detail: impl std::fmt::Display) -> Self {
-        Self { reason: "FieldValueInvalid", message: format!("Invalid value: {}: {detail}", go_value(value)), field: field.into() }
+        Self {
+            reason: "FieldValueInvalid",
+            message: format!("Invalid value: {}: {detail}", go_value(value)),
+            field: field.into(),
+        }
     }
 
     pub fn type_invalid(field: impl Into<String>, value: &Value, detail: impl std::fmt::Display) -> Self {
@@ -38,7 +42,11 @@ impl Cause {
     }
 
     pub fn too_long(field: impl Into<String>, max: u64) -> Self {
-        Self { reason: "FieldValueTooLong", message: format!("Too long: may not be more than {max} bytes"), field: field.into() }
+        Self {
+            reason: "FieldValueTooLong",
+            message: format!("Too long: may not be more than {max} bytes"),
+            field: field.into(),
+        }
     }
 
     pub fn too_many(field: impl Into<String>, actual: usize, max: u64) -> Self {
@@ -54,7 +62,11 @@ impl Cause {
     }
 
     pub fn duplicate(field: impl Into<String>, value: &Value) -> Self {
-        Self { reason: "FieldValueDuplicate", message: format!("Duplicate value: {}", go_value(value)), field: field.into() }
+        Self {
+            reason: "FieldValueDuplicate",
+            message: format!("Duplicate value: {}", go_value(value)),
+            field: field.into(),
+        }
     }
 
     /// `field: message`, the form the aggregate message joins.
@@ -145,8 +157,12 @@ impl ApiError {
     }
 
     pub fn conflict_because(group: &str, resource: &str, name: &str, why: &str) -> Self {
-        Self::new(409, "Conflict", format!("Operation cannot be fulfilled on {} \"{name}\": {why}", qualified(group, resource)))
-            .with_details(details(name, group, resource))
+        Self::new(
+            409,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {} \"{name}\": {why}", qualified(group, resource)),
+        )
+        .with_details(details(name, group, resource))
     }
 
     /// 422 Invalid: `<Kind>.<group> "<name>" is invalid: <causes>` with `details.causes`.
@@ -190,7 +206,9 @@ impl ApiError {
                 accepted.join(", ")
             ),
         )
-        .with_details(json!({"causes": [{"reason": "", "message": format!("unsupported content type {content_type:?}")}]}))
+        .with_details(
+            json!({"causes": [{"reason": "", "message": format!("unsupported content type {content_type:?}")}]}),
+        )
     }
 
     pub fn expired(message: impl Into<String>) -> Self {

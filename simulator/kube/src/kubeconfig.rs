@@ -27,7 +27,8 @@ pub fn render(endpoints: &[Endpoint]) -> String {
             json!({"name": e.name, "cluster": cluster})
         })
         .collect();
-    let users: Vec<Value> = endpoints.iter().map(|e| json!({"name": format!("{}-admin", e.name), "user": {"token": e.token}})).collect();
+    let users: Vec<Value> =
+        endpoints.iter().map(|e| json!({"name": format!("{}-admin", e.name), "user": {"token": e.token}})).collect();
     let contexts: Vec<Value> = endpoints
         .iter()
         .map(|e| json!({"name": e.name, "context": {"cluster": e.name, "user": format!("{}-admin", e.name), "namespace": e.namespace}}))

@@ -80,7 +80,9 @@ pub fn drop_empty_metadata(obj: &mut Value) {
             meta.remove(key);
         }
     }
-    for key in ["deletionTimestamp", "deletionGracePeriodSeconds", "generateName", "namespace", "uid", "resourceVersion"] {
+    for key in
+        ["deletionTimestamp", "deletionGracePeriodSeconds", "generateName", "namespace", "uid", "resourceVersion"]
+    {
         if meta.get(key).is_some_and(|v| v.is_null() || v.as_str() == Some("")) {
             meta.remove(key);
         }

@@ -195,7 +195,13 @@ pub fn version_priority(version: &str) -> (u8, i64, i64) {
 }
 
 fn column(name: &str, type_: &str, json_path: &str, priority: i64) -> PrinterColumn {
-    PrinterColumn { name: name.into(), type_: type_.into(), json_path: json_path.into(), priority, description: String::new() }
+    PrinterColumn {
+        name: name.into(),
+        type_: type_.into(),
+        json_path: json_path.into(),
+        priority,
+        description: String::new(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -233,7 +239,17 @@ fn builtin(
 fn builtins() -> Vec<ResourceType> {
     use Builtin::*;
     vec![
-        builtin(Namespace, "", "v1", "namespaces", "Namespace", false, &["ns"], true, vec![column("Status", "string", ".status.phase", 0)]),
+        builtin(
+            Namespace,
+            "",
+            "v1",
+            "namespaces",
+            "Namespace",
+            false,
+            &["ns"],
+            true,
+            vec![column("Status", "string", ".status.phase", 0)],
+        ),
         builtin(
             Service,
             "",
@@ -251,7 +267,17 @@ fn builtins() -> Vec<ResourceType> {
                 column("Selector", "string", ".spec.selector", 1),
             ],
         ),
-        builtin(ConfigMap, "", "v1", "configmaps", "ConfigMap", true, &["cm"], false, vec![column("Data", "integer", "", 0)]),
+        builtin(
+            ConfigMap,
+            "",
+            "v1",
+            "configmaps",
+            "ConfigMap",
+            true,
+            &["cm"],
+            false,
+            vec![column("Data", "integer", "", 0)],
+        ),
         builtin(
             Secret,
             "",
@@ -300,10 +326,34 @@ fn builtins() -> Vec<ResourceType> {
             true,
             &[],
             false,
-            vec![column("AddressType", "string", ".addressType", 0), column("Ports", "string", "", 0), column("Endpoints", "string", "", 0)],
+            vec![
+                column("AddressType", "string", ".addressType", 0),
+                column("Ports", "string", "", 0),
+                column("Endpoints", "string", "", 0),
+            ],
         ),
-        builtin(Event, "events.k8s.io", "v1", "events", "Event", true, &["ev"], false, vec![column("Reason", "string", ".reason", 0), column("Note", "string", ".note", 0)]),
-        builtin(Lease, "coordination.k8s.io", "v1", "leases", "Lease", true, &[], false, vec![column("Holder", "string", ".spec.holderIdentity", 0)]),
+        builtin(
+            Event,
+            "events.k8s.io",
+            "v1",
+            "events",
+            "Event",
+            true,
+            &["ev"],
+            false,
+            vec![column("Reason", "string", ".reason", 0), column("Note", "string", ".note", 0)],
+        ),
+        builtin(
+            Lease,
+            "coordination.k8s.io",
+            "v1",
+            "leases",
+            "Lease",
+            true,
+            &[],
+            false,
+            vec![column("Holder", "string", ".spec.holderIdentity", 0)],
+        ),
         builtin(
             CustomResourceDefinition,
             "apiextensions.k8s.io",
@@ -313,7 +363,8 @@ fn builtins() -> Vec<ResourceType> {
             false,
             &["crd", "crds"],
             true,
-            vec![column("Created At", "date", ".metadata.creationTimestamp", 0)],
+            // Real servers print the timestamp itself here, and no Age column.
+            vec![column("Created At", "string", ".metadata.creationTimestamp", 0)],
         ),
     ]
 }

@@ -146,7 +146,11 @@ fn validate_at(schema: &Value, value: &Value, path: &str, causes: &mut Vec<Cause
     if value.is_null() {
         if schema["nullable"] != Value::Bool(true) && schema.get("type").is_some() {
             let expected = schema["type"].as_str().unwrap_or("object");
-            causes.push(Cause::type_invalid(shown, &Value::from("null"), format!("{shown} in body must be of type {expected}: \"null\"")));
+            causes.push(Cause::type_invalid(
+                shown,
+                &Value::from("null"),
+                format!("{shown} in body must be of type {expected}: \"null\""),
+            ));
         }
         return;
     }
@@ -258,7 +262,12 @@ fn validate_array(schema: &Value, items: &[Value], path: &str, causes: &mut Vec<
             }
         }
         Some("map") => {
-            let keys: Vec<&str> = schema["x-kubernetes-list-map-keys"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let keys: Vec<&str> = schema["x-kubernetes-list-map-keys"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             let key_of = |item: &Value| keys.iter().map(|k| item[*k].clone()).collect::<Vec<_>>();
             for (i, item) in items.iter().enumerate() {
                 let key = key_of(item);
@@ -318,7 +327,11 @@ pub fn check_schema(schema: &Value, path: &str, causes: &mut Vec<Cause>) {
     if let Some(pattern) = schema["pattern"].as_str()
         && compiled(pattern).is_none()
     {
-        causes.push(Cause::invalid(format!("{path}.pattern"), &Value::from(pattern), "must be a valid regular expression"));
+        causes.push(Cause::invalid(
+            format!("{path}.pattern"),
+            &Value::from(pattern),
+            "must be a valid regular expression",
+        ));
     }
     if let Some(props) = schema["properties"].as_object() {
         for (k, child) in props {

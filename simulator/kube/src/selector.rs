@@ -75,7 +75,11 @@ fn parse_requirement(part: &str) -> ApiResult<Requirement> {
             let (k, v) = (k.trim(), v.trim());
             check_key(k).map_err(|e| bad(&e))?;
             check_value(v).map_err(|e| bad(&e))?;
-            return Ok(if ctor == 1 { Requirement::NotEquals(k.into(), v.into()) } else { Requirement::Equals(k.into(), v.into()) });
+            return Ok(if ctor == 1 {
+                Requirement::NotEquals(k.into(), v.into())
+            } else {
+                Requirement::Equals(k.into(), v.into())
+            });
         }
     }
     let words: Vec<&str> = part.splitn(2, char::is_whitespace).collect();
@@ -99,7 +103,11 @@ fn parse_requirement(part: &str) -> ApiResult<Requirement> {
         for v in &values {
             check_value(v).map_err(|e| bad(&e))?;
         }
-        return Ok(if op == "in" { Requirement::In(key.into(), values) } else { Requirement::NotIn(key.into(), values) });
+        return Ok(if op == "in" {
+            Requirement::In(key.into(), values)
+        } else {
+            Requirement::NotIn(key.into(), values)
+        });
     }
     check_key(part).map_err(|e| bad(&e))?;
     Ok(Requirement::Exists(part.into()))
@@ -112,7 +120,11 @@ fn check_key(key: &str) -> Result<(), String> {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric());
-    if ok { Ok(()) } else { Err(format!("invalid label key \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.'")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("invalid label key \"{key}\": name part must consist of alphanumeric characters, '-', '_' or '.'"))
+    }
 }
 
 fn check_value(v: &str) -> Result<(), String> {
@@ -121,7 +133,13 @@ fn check_value(v: &str) -> Result<(), String> {
             && v.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
             && v.starts_with(|c: char| c.is_ascii_alphanumeric())
             && v.ends_with(|c: char| c.is_ascii_alphanumeric()));
-    if ok { Ok(()) } else { Err(format!("invalid label value: \"{v}\": at key: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid label value: \"{v}\": at key: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'"
+        ))
+    }
 }
 
 /// A parsed `fieldSelector`: `field=value` / `field!=value`, ANDed, over the fields the kind
@@ -190,7 +208,14 @@ fn supported_fields(rt: &ResourceType) -> Vec<&'static str> {
             "status.podIP",
             "status.nominatedNodeName",
         ]),
-        Some(Builtin::Event) => fields.extend(["regarding.kind", "regarding.name", "regarding.namespace", "regarding.uid", "reason", "type"]),
+        Some(Builtin::Event) => fields.extend([
+            "regarding.kind",
+            "regarding.name",
+            "regarding.namespace",
+            "regarding.uid",
+            "reason",
+            "type",
+        ]),
         _ => {}
     }
     fields

@@ -104,18 +104,32 @@ async fn watcher_and_reflector_relist_after_410() -> anyhow::Result<()> {
     });
     let task = tokio::spawn(stream.for_each(|_| async {}));
     let r = reader.clone();
-    eventually(WITHIN, || async { if r.get(&reflector::ObjectRef::new("one").within("default")).is_some() { Ok(()) } else { Err("not yet".into()) } }).await?;
+    eventually(WITHIN, || async {
+        if r.get(&reflector::ObjectRef::new("one").within("default")).is_some() {
+            Ok(())
+        } else {
+            Err("not yet".into())
+        }
+    })
+    .await?;
 
     cms.create(&PostParams::default(), &config_map("two")).await?;
     let r = reader.clone();
-    eventually(WITHIN, || async { if r.state().len() == 2 { Ok(()) } else { Err(format!("{} objects", r.state().len())) } }).await?;
+    eventually(WITHIN, || async {
+        if r.state().len() == 2 { Ok(()) } else { Err(format!("{} objects", r.state().len())) }
+    })
+    .await?;
 
     // The server forgets its history and expires open watches: the watcher must relist.
     c.expire_watches();
     cms.create(&PostParams::default(), &config_map("three")).await?;
     let (r, i) = (reader.clone(), inits.clone());
     eventually(WITHIN, || async {
-        if i.load(Ordering::SeqCst) >= 2 && r.state().len() == 3 { Ok(()) } else { Err(format!("inits {}, objects {}", i.load(Ordering::SeqCst), r.state().len())) }
+        if i.load(Ordering::SeqCst) >= 2 && r.state().len() == 3 {
+            Ok(())
+        } else {
+            Err(format!("inits {}, objects {}", i.load(Ordering::SeqCst), r.state().len()))
+        }
     })
     .await?;
     task.abort();
@@ -133,7 +147,10 @@ async fn watch_sees_selector_transitions_and_deletions() -> anyhow::Result<()> {
     let mut stream = std::pin::pin!(stream);
     let first = tokio::time::timeout(WITHIN, stream.try_next()).await??.unwrap();
     assert_eq!(first.name_any(), "x");
-    let mut raw = cms.watch(&kube::api::WatchParams::default().labels("app=web"), &first.resource_version().unwrap()).await?.boxed();
+    let mut raw = cms
+        .watch(&kube::api::WatchParams::default().labels("app=web"), &first.resource_version().unwrap())
+        .await?
+        .boxed();
     cms.patch("x", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"app": "db"}}}))).await?;
     match tokio::time::timeout(WITHIN, raw.try_next()).await??.unwrap() {
         kube::api::WatchEvent::Deleted(o) => assert_eq!(o.labels()["app"], "web", "the old content, with the new RV"),
@@ -155,7 +172,10 @@ async fn controller_with_the_finalizer_helper() -> anyhow::Result<()> {
     let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
     let counts = Arc::new(Counts::default());
 
-    async fn reconcile(obj: Arc<ConfigMap>, ctx: Arc<(Client, Arc<Counts>)>) -> Result<Action, kube::runtime::finalizer::Error<kube::Error>> {
+    async fn reconcile(
+        obj: Arc<ConfigMap>,
+        ctx: Arc<(Client, Arc<Counts>)>,
+    ) -> Result<Action, kube::runtime::finalizer::Error<kube::Error>> {
         let api: Api<ConfigMap> = Api::namespaced(ctx.0.clone(), &obj.namespace().unwrap());
         let counts = ctx.1.clone();
         finalizer(&api, "latticelab.test/cleanup", obj, |event| async move {
@@ -167,7 +187,11 @@ async fn controller_with_the_finalizer_helper() -> anyhow::Result<()> {
         })
         .await
     }
-    fn error_policy(_: Arc<ConfigMap>, _: &kube::runtime::finalizer::Error<kube::Error>, _: Arc<(Client, Arc<Counts>)>) -> Action {
+    fn error_policy(
+        _: Arc<ConfigMap>,
+        _: &kube::runtime::finalizer::Error<kube::Error>,
+        _: Arc<(Client, Arc<Counts>)>,
+    ) -> Action {
         Action::requeue(std::time::Duration::from_millis(50))
     }
     let controller = Controller::new(cms.clone(), watcher::Config::default())
@@ -178,7 +202,11 @@ async fn controller_with_the_finalizer_helper() -> anyhow::Result<()> {
     cms.create(&PostParams::default(), &config_map("guarded")).await?;
     eventually(WITHIN, || async {
         let cm = cms.get("guarded").await.map_err(|e| e.to_string())?;
-        if cm.finalizers().iter().any(|f| f == "latticelab.test/cleanup") && counts.applied.load(Ordering::SeqCst) > 0 { Ok(()) } else { Err("finalizer not added yet".into()) }
+        if cm.finalizers().iter().any(|f| f == "latticelab.test/cleanup") && counts.applied.load(Ordering::SeqCst) > 0 {
+            Ok(())
+        } else {
+            Err("finalizer not added yet".into())
+        }
     })
     .await?;
 
@@ -221,7 +249,10 @@ async fn server_side_apply_conflicts_force_and_field_removal() -> anyhow::Result
     // Manager one stops applying `b` and its label: both go, `a` (now two's) stays.
     let less = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {}});
     let after = cms.patch("ssa", &PatchParams::apply("one"), &Patch::Apply(&less)).await?;
-    assert_eq!(after.data.clone().unwrap_or_default().into_iter().collect::<Vec<_>>(), [("a".to_string(), "9".to_string())]);
+    assert_eq!(
+        after.data.clone().unwrap_or_default().into_iter().collect::<Vec<_>>(),
+        [("a".to_string(), "9".to_string())]
+    );
     assert!(after.labels().get("owner").is_none());
     Ok(())
 }
@@ -247,14 +278,16 @@ async fn status_subresource_and_generation_rules() -> anyhow::Result<()> {
     let bumped = tgps.patch("p", &PatchParams::default(), &Patch::Merge(&spec_change)).await?;
     assert_eq!(bumped.metadata.generation, Some(2));
     assert!(bumped.status.is_some(), "the main endpoint leaves status alone");
-    let label_only = tgps.patch("p", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"x": "y"}}}))).await?;
+    let label_only =
+        tgps.patch("p", &PatchParams::default(), &Patch::Merge(json!({"metadata": {"labels": {"x": "y"}}}))).await?;
     assert_eq!(label_only.metadata.generation, Some(2));
 
     // ServiceExport has no status subresource: /status is 404 and status changes bump generation.
     let exports: Api<ServiceExport> = Api::default_namespaced(client.clone());
     exports.create(&PostParams::default(), &ServiceExport::new("web", Default::default())).await?;
     assert_eq!(status_code(exports.get_status("web").await.unwrap_err()), 404);
-    let with_status = exports.patch("web", &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": []}}))).await?;
+    let with_status =
+        exports.patch("web", &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": []}}))).await?;
     assert_eq!(with_status.metadata.generation, Some(2));
     Ok(())
 }
@@ -266,11 +299,16 @@ async fn crd_schemas_default_and_validate() -> anyhow::Result<()> {
     // The ServiceImport reference's own example is rejected: its schema requires ports and type.
     let imports: Api<ServiceImport> = Api::default_namespaced(client.clone());
     let bare = json!({"apiVersion": "application-networking.k8s.aws/v1alpha1", "kind": "ServiceImport", "metadata": {"name": "inventory"}, "spec": {}});
-    let raw: Api<kube::api::DynamicObject> = Api::default_namespaced_with(client.clone(), &kube::discovery::ApiResource::erase::<ServiceImport>(&()));
+    let raw: Api<kube::api::DynamicObject> =
+        Api::default_namespaced_with(client.clone(), &kube::discovery::ApiResource::erase::<ServiceImport>(&()));
     match raw.create(&PostParams::default(), &serde_json::from_value(bare)?).await.unwrap_err() {
         kube::Error::Api(s) => {
             assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"));
-            assert!(s.message.contains("spec.ports: Required value") && s.message.contains("spec.type: Required value"), "{}", s.message);
+            assert!(
+                s.message.contains("spec.ports: Required value") && s.message.contains("spec.type: Required value"),
+                "{}",
+                s.message
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -287,7 +325,10 @@ async fn crd_schemas_default_and_validate() -> anyhow::Result<()> {
     }))?;
     let stored = routes.create(&PostParams::default(), &route).await?;
     let backend = &stored.spec.rules.as_ref().unwrap()[0].backend_refs.as_ref().unwrap()[0];
-    assert_eq!((backend.group.as_deref(), backend.kind.as_deref(), backend.weight), (Some(""), Some("Service"), Some(1)));
+    assert_eq!(
+        (backend.group.as_deref(), backend.kind.as_deref(), backend.weight),
+        (Some(""), Some("Service"), Some(1))
+    );
     let parent = &stored.spec.parent_refs.as_ref().unwrap()[0];
     assert_eq!((parent.group.as_deref(), parent.kind.as_deref()), (Some("gateway.networking.k8s.io"), Some("Gateway")));
     let path = stored.spec.rules.as_ref().unwrap()[0].matches.as_ref().unwrap()[0].path.as_ref().unwrap();
@@ -334,7 +375,11 @@ async fn garbage_collection_of_owned_objects() -> anyhow::Result<()> {
         ..Default::default()
     }]);
     cms.create(&PostParams::default(), &child).await?;
-    cms.delete("or", &DeleteParams { propagation_policy: Some(kube::api::PropagationPolicy::Orphan), ..Default::default() }).await?;
+    cms.delete(
+        "or",
+        &DeleteParams { propagation_policy: Some(kube::api::PropagationPolicy::Orphan), ..Default::default() },
+    )
+    .await?;
     let orphan = cms.get("or-child").await?;
     assert!(orphan.owner_references().is_empty());
     Ok(())
@@ -345,7 +390,15 @@ async fn namespace_deletion_waits_for_finalizers_then_empties() -> anyhow::Resul
     let c = cluster("a");
     let client = c.client();
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    namespaces.create(&PostParams::default(), &Namespace { metadata: ObjectMeta { name: Some("team".into()), ..Default::default() }, ..Default::default() }).await?;
+    namespaces
+        .create(
+            &PostParams::default(),
+            &Namespace {
+                metadata: ObjectMeta { name: Some("team".into()), ..Default::default() },
+                ..Default::default()
+            },
+        )
+        .await?;
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "team");
     let mut held = config_map("held");
     held.metadata.finalizers = Some(vec!["latticelab.test/hold".into()]);
@@ -369,7 +422,8 @@ async fn namespace_deletion_waits_for_finalizers_then_empties() -> anyhow::Resul
 async fn services_get_cluster_ips_and_defaults() -> anyhow::Result<()> {
     let c = cluster("a");
     let svcs: Api<Service> = Api::default_namespaced(c.client());
-    let svc: Service = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+    let svc: Service =
+        serde_json::from_value(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
         "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}}))?;
     let created = svcs.create(&PostParams::default(), &svc).await?;
     let spec = created.spec.unwrap();

@@ -5,7 +5,6 @@ mod common;
 
 use std::net::SocketAddr;
 
-
 use common::cluster;
 use futures::TryStreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -19,7 +18,9 @@ const LOOPBACK: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4
 
 async fn client_for(kubeconfig: &str, context: &str) -> anyhow::Result<Client> {
     let kc = Kubeconfig::from_yaml(kubeconfig)?;
-    let config = Config::from_custom_kubeconfig(kc, &KubeConfigOptions { context: Some(context.into()), ..Default::default() }).await?;
+    let config =
+        Config::from_custom_kubeconfig(kc, &KubeConfigOptions { context: Some(context.into()), ..Default::default() })
+            .await?;
     Ok(Client::try_from(config)?)
 }
 
@@ -32,8 +33,20 @@ async fn two_clusters_over_https_and_http_with_one_kubeconfig() -> anyhow::Resul
     let (a, b) = (cluster("cluster-a"), cluster("cluster-b"));
     let (la, lb) = (serve_https(&a, LOOPBACK).await?, serve_http(&b, LOOPBACK).await?);
     let yaml = render(&[
-        Endpoint { name: "cluster-a".into(), server: la.url(), ca_pem: Some(a.ca_pem().map_err(anyhow::Error::msg)?), token: a.token().into(), namespace: "default".into() },
-        Endpoint { name: "cluster-b".into(), server: lb.url(), ca_pem: None, token: b.token().into(), namespace: "default".into() },
+        Endpoint {
+            name: "cluster-a".into(),
+            server: la.url(),
+            ca_pem: Some(a.ca_pem().map_err(anyhow::Error::msg)?),
+            token: a.token().into(),
+            namespace: "default".into(),
+        },
+        Endpoint {
+            name: "cluster-b".into(),
+            server: lb.url(),
+            ca_pem: None,
+            token: b.token().into(),
+            namespace: "default".into(),
+        },
     ]);
     for (context, name) in [("cluster-a", "in-a"), ("cluster-b", "in-b")] {
         let cms: Api<ConfigMap> = Api::default_namespaced(client_for(&yaml, context).await?);
@@ -58,14 +71,24 @@ async fn wrong_or_missing_tokens_are_401() -> anyhow::Result<()> {
         (plain.url(), None, "wrong", Some(401)),
         (plain.url(), None, "", None),
     ] {
-        let mut yaml = render(&[Endpoint { name: "c".into(), server: server.clone(), ca_pem: ca, token: token.into(), namespace: "default".into() }]);
+        let mut yaml = render(&[Endpoint {
+            name: "c".into(),
+            server: server.clone(),
+            ca_pem: ca,
+            token: token.into(),
+            namespace: "default".into(),
+        }]);
         if token.is_empty() {
             yaml = yaml.replace("token: ''", "{}").replace("token: \"\"", "{}");
         }
         let cms: Api<ConfigMap> = Api::default_namespaced(client_for(&yaml, "c").await?);
         match (cms.list(&Default::default()).await, expected) {
             (Err(kube::Error::Api(s)), Some(code)) => {
-                assert_eq!((s.code, s.reason.as_str(), s.message.as_str()), (code, "Unauthorized", "Unauthorized"), "{server} token {token:?}");
+                assert_eq!(
+                    (s.code, s.reason.as_str(), s.message.as_str()),
+                    (code, "Unauthorized", "Unauthorized"),
+                    "{server} token {token:?}"
+                );
             }
             (Ok(_), None) => {}
             (other, _) => panic!("{server} token {token:?}: {other:?}"),

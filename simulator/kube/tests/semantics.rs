@@ -9,7 +9,10 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, ObjectMeta, Patch, PatchParams, PostParams, VersionMatch, WatchEvent, WatchParams};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, ListParams, ObjectMeta, Patch, PatchParams, PostParams, VersionMatch, WatchEvent,
+    WatchParams,
+};
 use kube::discovery::ApiResource;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -41,7 +44,8 @@ async fn dry_run_stores_nothing_and_takes_no_resource_version() -> anyhow::Resul
 
     cms.create(&PostParams::default(), &cm("real")).await?;
     let rv = c.resource_version();
-    cms.patch("real", &PatchParams { dry_run: true, ..Default::default() }, &Patch::Merge(json!({"data": {"a": "1"}}))).await?;
+    cms.patch("real", &PatchParams { dry_run: true, ..Default::default() }, &Patch::Merge(json!({"data": {"a": "1"}})))
+        .await?;
     cms.delete("real", &DeleteParams { dry_run: true, ..Default::default() }).await?;
     assert_eq!(c.resource_version(), rv);
     assert!(cms.get("real").await?.data.is_none());
@@ -59,7 +63,10 @@ async fn field_selectors_and_list_resource_version_semantics() -> anyhow::Result
     assert_eq!(picked.items.iter().map(|o| o.name_any()).collect::<Vec<_>>(), ["b"]);
     let others = cms.list(&ListParams::default().fields("metadata.name!=b")).await?;
     assert_eq!(others.items.len(), 2);
-    assert_eq!(code(cms.list(&ListParams::default().fields("data.a=1")).await.unwrap_err()), (400, "BadRequest".into()));
+    assert_eq!(
+        code(cms.list(&ListParams::default().fields("data.a=1")).await.unwrap_err()),
+        (400, "BadRequest".into())
+    );
 
     let current = c.resource_version().to_string();
     let exact = ListParams::default().at(&current).matching(VersionMatch::Exact);
@@ -154,14 +161,25 @@ async fn crds_created_at_run_time_are_served_and_deleted_with_their_instances() 
                                    "required": ["size"], "properties": {"size": {"type": "integer", "minimum": 1, "default": 3}, "color": {"type": "string", "default": "blue"}}}}}}}]}
     }))?;
     let created = crds.create(&PostParams::default(), &crd).await?;
-    let established = created.status.unwrap().conditions.unwrap().into_iter().any(|c| c.type_ == "Established" && c.status == "True");
+    let established =
+        created.status.unwrap().conditions.unwrap().into_iter().any(|c| c.type_ == "Established" && c.status == "True");
     assert!(established);
-    let resource = ApiResource { group: "example.com".into(), version: "v1".into(), api_version: "example.com/v1".into(), kind: "Widget".into(), plural: "widgets".into() };
+    let resource = ApiResource {
+        group: "example.com".into(),
+        version: "v1".into(),
+        api_version: "example.com/v1".into(),
+        kind: "Widget".into(),
+        plural: "widgets".into(),
+    };
     let widgets: Api<DynamicObject> = Api::default_namespaced_with(client.clone(), &resource);
-    let w: DynamicObject = serde_json::from_value(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 2}}))?;
+    let w: DynamicObject = serde_json::from_value(
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 2}}),
+    )?;
     let stored = widgets.create(&PostParams::default(), &w).await?;
     assert_eq!(stored.data["spec"]["color"], "blue", "schema default applied");
-    let bad: DynamicObject = serde_json::from_value(json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "bad"}, "spec": {"size": 0}}))?;
+    let bad: DynamicObject = serde_json::from_value(
+        json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "bad"}, "spec": {"size": 0}}),
+    )?;
     assert_eq!(code(widgets.create(&PostParams::default(), &bad).await.unwrap_err()), (422, "Invalid".into()));
 
     crds.delete("widgets.example.com", &DeleteParams::default()).await?;
@@ -175,24 +193,46 @@ async fn events_through_the_recorder_and_leases() -> anyhow::Result<()> {
     let c = cluster("a");
     let client: Client = c.client();
     let recorder = Recorder::new(client.clone(), Reporter { controller: "latticelab-test".into(), instance: None });
-    let reference = ObjectReference { api_version: Some("v1".into()), kind: Some("ConfigMap".into()), name: Some("x".into()), namespace: Some("default".into()), ..Default::default() };
-    let event = Event { type_: EventType::Normal, reason: "Synced".into(), note: Some("first".into()), action: "Sync".into(), secondary: None };
+    let reference = ObjectReference {
+        api_version: Some("v1".into()),
+        kind: Some("ConfigMap".into()),
+        name: Some("x".into()),
+        namespace: Some("default".into()),
+        ..Default::default()
+    };
+    let event = Event {
+        type_: EventType::Normal,
+        reason: "Synced".into(),
+        note: Some("first".into()),
+        action: "Sync".into(),
+        secondary: None,
+    };
     recorder.publish(&event, &reference).await?;
     recorder.publish(&event, &reference).await?;
     let events: Api<k8s_openapi::api::events::v1::Event> = Api::default_namespaced(client.clone());
     let listed = events.list(&ListParams::default()).await?;
     assert_eq!(listed.items.len(), 1);
-    assert_eq!(listed.items[0].series.as_ref().map(|s| s.count), Some(2), "the repeat is a merge patch on the same event");
+    assert_eq!(
+        listed.items[0].series.as_ref().map(|s| s.count),
+        Some(2),
+        "the repeat is a merge patch on the same event"
+    );
 
     let leases: Api<Lease> = Api::namespaced(client, "kube-system");
-    let lease: Lease = serde_json::from_value(json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "leader"}, "spec": {"holderIdentity": "one", "leaseDurationSeconds": 15}}))?;
+    let lease: Lease = serde_json::from_value(
+        json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "leader"}, "spec": {"holderIdentity": "one", "leaseDurationSeconds": 15}}),
+    )?;
     let held = leases.create(&PostParams::default(), &lease).await?;
     let mut mine = held.clone();
     mine.spec.as_mut().unwrap().holder_identity = Some("two".into());
     leases.replace("leader", &PostParams::default(), &mine).await?;
     let mut late = held;
     late.spec.as_mut().unwrap().holder_identity = Some("three".into());
-    assert_eq!(code(leases.replace("leader", &PostParams::default(), &late).await.unwrap_err()).0, 409, "optimistic concurrency keeps leader election safe");
+    assert_eq!(
+        code(leases.replace("leader", &PostParams::default(), &late).await.unwrap_err()).0,
+        409,
+        "optimistic concurrency keeps leader election safe"
+    );
     Ok(())
 }
 
@@ -202,13 +242,21 @@ async fn fault_plans_on_the_cluster_api() -> anyhow::Result<()> {
     let cms: Api<ConfigMap> = Api::default_namespaced(c.client());
     cms.create(&PostParams::default(), &cm("f")).await?;
     // Two conflicts on updates of configmaps, then success.
-    c.add_fault(FaultPlan { scope: FaultScope::Matching("patch configmaps".into()), kind: FaultKind::Conflict, trigger: FaultTrigger::Count(2) });
+    c.add_fault(FaultPlan {
+        scope: FaultScope::Matching("patch configmaps".into()),
+        kind: FaultKind::Conflict,
+        trigger: FaultTrigger::Count(2),
+    });
     let patch = Patch::Merge(json!({"data": {"x": "1"}}));
     assert_eq!(code(cms.patch("f", &PatchParams::default(), &patch).await.unwrap_err()), (409, "Conflict".into()));
     assert_eq!(code(cms.patch("f", &PatchParams::default(), &patch).await.unwrap_err()), (409, "Conflict".into()));
     cms.patch("f", &PatchParams::default(), &patch).await?;
     // 5xx on every list until the faults are cleared.
-    c.add_fault(FaultPlan { scope: FaultScope::Matching("list *".into()), kind: FaultKind::InternalError { retry_after_secs: None }, trigger: FaultTrigger::Probability(1.0) });
+    c.add_fault(FaultPlan {
+        scope: FaultScope::Matching("list *".into()),
+        kind: FaultKind::InternalError { retry_after_secs: None },
+        trigger: FaultTrigger::Probability(1.0),
+    });
     assert_eq!(code(cms.list(&ListParams::default()).await.unwrap_err()).0, 500);
     assert!(cms.get("f").await.is_ok(), "gets are not covered");
     c.clear_faults();
@@ -221,31 +269,44 @@ async fn watch_drops_and_forced_expiry_are_survived_by_the_watcher() -> anyhow::
     let c = cluster("a");
     let cms: Api<ConfigMap> = Api::default_namespaced(c.client());
     // A watch fault fires on the next watch request: an immediate end, then an in-stream 410.
-    c.add_fault(FaultPlan { scope: FaultScope::Matching("watch configmaps".into()), kind: FaultKind::WatchDrop, trigger: FaultTrigger::Count(1) });
-    c.add_fault(FaultPlan { scope: FaultScope::Matching("watch configmaps".into()), kind: FaultKind::WatchExpired, trigger: FaultTrigger::Count(1) });
+    c.add_fault(FaultPlan {
+        scope: FaultScope::Matching("watch configmaps".into()),
+        kind: FaultKind::WatchDrop,
+        trigger: FaultTrigger::Count(1),
+    });
+    c.add_fault(FaultPlan {
+        scope: FaultScope::Matching("watch configmaps".into()),
+        kind: FaultKind::WatchExpired,
+        trigger: FaultTrigger::Count(1),
+    });
     let names = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let seen = names.clone();
     let task = tokio::spawn(
-        watcher(cms.clone(), watcher::Config::default())
-            .default_backoff()
-            .applied_objects()
-            .for_each(move |o| {
-                if let Ok(o) = o {
-                    seen.lock().unwrap().push(o.name_any());
-                }
-                futures::future::ready(())
-            }),
+        watcher(cms.clone(), watcher::Config::default()).default_backoff().applied_objects().for_each(move |o| {
+            if let Ok(o) = o {
+                seen.lock().unwrap().push(o.name_any());
+            }
+            futures::future::ready(())
+        }),
     );
     cms.create(&PostParams::default(), &cm("after-faults")).await?;
     eventually(WITHIN, || async {
-        if names.lock().unwrap().iter().any(|n| n == "after-faults") { Ok(()) } else { Err(format!("{:?}", names.lock().unwrap())) }
+        if names.lock().unwrap().iter().any(|n| n == "after-faults") {
+            Ok(())
+        } else {
+            Err(format!("{:?}", names.lock().unwrap()))
+        }
     })
     .await?;
     // An established watch dropped by the server: the watcher resumes and loses nothing.
     c.drop_watches();
     cms.create(&PostParams::default(), &cm("after-drop")).await?;
     eventually(WITHIN, || async {
-        if names.lock().unwrap().iter().any(|n| n == "after-drop") { Ok(()) } else { Err(format!("{:?}", names.lock().unwrap())) }
+        if names.lock().unwrap().iter().any(|n| n == "after-drop") {
+            Ok(())
+        } else {
+            Err(format!("{:?}", names.lock().unwrap()))
+        }
     })
     .await?;
     task.abort();
@@ -256,7 +317,11 @@ async fn watch_drops_and_forced_expiry_are_survived_by_the_watcher() -> anyhow::
 async fn latency_faults_are_virtual_under_a_paused_clock() -> anyhow::Result<()> {
     let c = cluster("a");
     let cms: Api<ConfigMap> = Api::default_namespaced(c.client());
-    c.add_fault(FaultPlan { scope: FaultScope::Matching("get configmaps".into()), kind: FaultKind::Latency { delay_ms: 5_000 }, trigger: FaultTrigger::Count(1) });
+    c.add_fault(FaultPlan {
+        scope: FaultScope::Matching("get configmaps".into()),
+        kind: FaultKind::Latency { delay_ms: 5_000 },
+        trigger: FaultTrigger::Count(1),
+    });
     cms.create(&PostParams::default(), &cm("slow")).await?;
     let started = tokio::time::Instant::now();
     cms.get("slow").await?;

@@ -67,7 +67,12 @@ struct Wire {
 
 impl Wire {
     async fn send(&self, method: Method, uri: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-        let request = Request::builder().method(method).uri(uri).header("content-type", content_type).body(Body::from(body)).unwrap();
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
         let response = self.cluster.router().oneshot(request).await.expect("the router answers");
         let status = response.status().as_u16();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
@@ -102,7 +107,13 @@ impl Wire {
                 if *label {
                     body["metadata"]["labels"] = json!({"app": "web"});
                 }
-                self.json(Method::POST, &format!("/api/v1/namespaces/{}/configmaps", NAMESPACES[*ns]), "application/json", body).await;
+                self.json(
+                    Method::POST,
+                    &format!("/api/v1/namespaces/{}/configmaps", NAMESPACES[*ns]),
+                    "application/json",
+                    body,
+                )
+                .await;
             }
             Op::Replace { ns, name, value, stale } => {
                 let (status, mut found) = self.json(Method::GET, &cm(*ns, *name), "", Value::Null).await;
@@ -115,7 +126,13 @@ impl Wire {
                 }
             }
             Op::Merge { ns, name, value } => {
-                self.json(Method::PATCH, &cm(*ns, *name), "application/merge-patch+json", json!({"data": {"m": value.to_string()}})).await;
+                self.json(
+                    Method::PATCH,
+                    &cm(*ns, *name),
+                    "application/merge-patch+json",
+                    json!({"data": {"m": value.to_string()}}),
+                )
+                .await;
             }
             Op::JsonPatch { ns, name, test_null } => {
                 let patch = if *test_null {
@@ -148,18 +165,36 @@ impl Wire {
                 self.json(Method::DELETE, &cm(*ns, *name), "application/json", body).await;
             }
             Op::DropFinalizers { ns, name } => {
-                self.json(Method::PATCH, &cm(*ns, *name), "application/merge-patch+json", json!({"metadata": {"finalizers": null}})).await;
+                self.json(
+                    Method::PATCH,
+                    &cm(*ns, *name),
+                    "application/merge-patch+json",
+                    json!({"metadata": {"finalizers": null}}),
+                )
+                .await;
             }
             Op::CreateNamespace => {
-                self.json(Method::POST, "/api/v1/namespaces", "application/json", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}})).await;
+                self.json(
+                    Method::POST,
+                    "/api/v1/namespaces",
+                    "application/json",
+                    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}),
+                )
+                .await;
             }
             Op::DeleteNamespace => {
                 self.json(Method::DELETE, "/api/v1/namespaces/team", "application/json", json!({})).await;
             }
             Op::Garbage { method, path, body } => {
                 let method = [Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::GET][*method].clone();
-                let path = ["/api/v1/namespaces/default/configmaps", "/api/v1/namespaces/default/configmaps/c0", "/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes", "/api/v1/namespaces/default/configmaps/c1/status"][*path];
-                let content_type = if method == Method::PATCH { "application/merge-patch+json" } else { "application/json" };
+                let path = [
+                    "/api/v1/namespaces/default/configmaps",
+                    "/api/v1/namespaces/default/configmaps/c0",
+                    "/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes",
+                    "/api/v1/namespaces/default/configmaps/c1/status",
+                ][*path];
+                let content_type =
+                    if method == Method::PATCH { "application/merge-patch+json" } else { "application/json" };
                 self.send(method, path, content_type, body.clone()).await;
             }
         }

@@ -11,10 +11,9 @@ use crate::error::{ApiError, ApiResult};
 const LIMIT: usize = 3 * 1024 * 1024;
 
 pub async fn read(body: Body) -> ApiResult<Vec<u8>> {
-    axum::body::to_bytes(body, LIMIT)
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|_| ApiError::new(413, "RequestEntityTooLarge", "the request entity is too large (limit is 3145728 bytes)"))
+    axum::body::to_bytes(body, LIMIT).await.map(|b| b.to_vec()).map_err(|_| {
+        ApiError::new(413, "RequestEntityTooLarge", "the request entity is too large (limit is 3145728 bytes)")
+    })
 }
 
 /// Decodes an object body by its media type.

@@ -14,7 +14,9 @@ pub fn wants_aggregated(accept: &str) -> bool {
     accept.split(',').any(|part| {
         let part = part.replace(' ', "");
         part.contains("g=apidiscovery.k8s.io") && part.contains("v=v2;") && part.contains("as=APIGroupDiscoveryList")
-            || part.contains("g=apidiscovery.k8s.io") && part.ends_with("v=v2") && part.contains("as=APIGroupDiscoveryList")
+            || part.contains("g=apidiscovery.k8s.io")
+                && part.ends_with("v=v2")
+                && part.contains("as=APIGroupDiscoveryList")
     })
 }
 
@@ -89,7 +91,8 @@ pub fn aggregated(registry: &Registry, legacy: bool) -> Value {
             let versions: Vec<Value> = versions
                 .iter()
                 .map(|v| {
-                    let resources: Vec<Value> = registry.in_group_version(g, v).iter().map(|rt| aggregated_resource(rt, v)).collect();
+                    let resources: Vec<Value> =
+                        registry.in_group_version(g, v).iter().map(|rt| aggregated_resource(rt, v)).collect();
                     json!({"version": v, "freshness": "Current", "resources": resources})
                 })
                 .collect();
@@ -113,7 +116,8 @@ mod tests {
     #[test]
     fn core_resources_list_subresources() {
         let doc = resource_list(&Registry::with_builtins(), "", "v1").unwrap();
-        let names: Vec<&str> = doc["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> =
+            doc["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
         assert!(names.contains(&"namespaces/finalize"), "{names:?}");
         assert!(names.contains(&"services/status"));
         assert!(!names.contains(&"configmaps/status"));

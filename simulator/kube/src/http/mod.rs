@@ -80,7 +80,11 @@ async fn handle(State(state): State<HttpState>, req: Request) -> Response {
         Route::LegacyRoot if get => {
             let store = cluster.store();
             if discovery::wants_aggregated(&accept) {
-                respond::json_with(200, discovery::AGGREGATED_CONTENT_TYPE, &discovery::aggregated(&store.registry, true))
+                respond::json_with(
+                    200,
+                    discovery::AGGREGATED_CONTENT_TYPE,
+                    &discovery::aggregated(&store.registry, true),
+                )
             } else {
                 respond::json(200, &discovery::api_versions(&host))
             }
@@ -88,7 +92,11 @@ async fn handle(State(state): State<HttpState>, req: Request) -> Response {
         Route::GroupsRoot if get => {
             let store = cluster.store();
             if discovery::wants_aggregated(&accept) {
-                respond::json_with(200, discovery::AGGREGATED_CONTENT_TYPE, &discovery::aggregated(&store.registry, false))
+                respond::json_with(
+                    200,
+                    discovery::AGGREGATED_CONTENT_TYPE,
+                    &discovery::aggregated(&store.registry, false),
+                )
             } else {
                 respond::json(200, &discovery::group_list(&store.registry))
             }
@@ -97,10 +105,12 @@ async fn handle(State(state): State<HttpState>, req: Request) -> Response {
             Some(doc) => respond::json(200, &doc),
             None => respond::error(&ApiError::no_route()),
         },
-        Route::GroupVersion(group, version) if get => match discovery::resource_list(&cluster.store().registry, &group, &version) {
-            Some(doc) => respond::json(200, &doc),
-            None => respond::error(&ApiError::no_route()),
-        },
+        Route::GroupVersion(group, version) if get => {
+            match discovery::resource_list(&cluster.store().registry, &group, &version) {
+                Some(doc) => respond::json(200, &doc),
+                None => respond::error(&ApiError::no_route()),
+            }
+        }
         Route::Resource(target) => resources::handle(cluster, target, req).await,
         Route::Unknown | Route::OpenApiV3 => respond::error(&ApiError::no_route()),
         _ => respond::error(&ApiError::method_not_allowed(req.method().as_str(), req.uri().path())),

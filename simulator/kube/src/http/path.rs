@@ -85,11 +85,18 @@ mod tests {
 
     #[test]
     fn resource_paths() {
-        let Route::Resource(p) = parse("/apis/gateway.networking.k8s.io/v1/namespaces/app/httproutes/r1/status") else { panic!() };
-        assert_eq!((p.group.as_str(), p.plural.as_str(), p.namespace.as_deref(), p.name.as_deref(), p.subresource.as_deref()),
-            ("gateway.networking.k8s.io", "httproutes", Some("app"), Some("r1"), Some("status")));
+        let Route::Resource(p) = parse("/apis/gateway.networking.k8s.io/v1/namespaces/app/httproutes/r1/status") else {
+            panic!()
+        };
+        assert_eq!(
+            (p.group.as_str(), p.plural.as_str(), p.namespace.as_deref(), p.name.as_deref(), p.subresource.as_deref()),
+            ("gateway.networking.k8s.io", "httproutes", Some("app"), Some("r1"), Some("status"))
+        );
         let Route::Resource(p) = parse("/api/v1/namespaces/team-a/finalize") else { panic!() };
-        assert_eq!((p.plural.as_str(), p.name.as_deref(), p.subresource.as_deref()), ("namespaces", Some("team-a"), Some("finalize")));
+        assert_eq!(
+            (p.plural.as_str(), p.name.as_deref(), p.subresource.as_deref()),
+            ("namespaces", Some("team-a"), Some("finalize"))
+        );
         let Route::Resource(p) = parse("/api/v1/services") else { panic!() };
         assert_eq!((p.plural.as_str(), p.namespace, p.name), ("services", None, None));
         assert_eq!(parse("/apis/x"), Route::Group("x".into()));

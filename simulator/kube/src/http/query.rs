@@ -54,7 +54,10 @@ impl Query {
     pub fn number(&self, key: &str) -> ApiResult<Option<u64>> {
         match self.get(key) {
             None | Some("") => Ok(None),
-            Some(v) => v.parse().map(Some).map_err(|_| ApiError::bad_request(format!("invalid {key}: {v:?} is not a non-negative integer"))),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("invalid {key}: {v:?} is not a non-negative integer"))),
         }
     }
 }

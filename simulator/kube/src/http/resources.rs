@@ -66,9 +66,16 @@ pub async fn handle(cluster: Cluster, target: ResourcePath, req: Request) -> Res
 }
 
 fn resolve(cluster: &Cluster, target: &ResourcePath) -> ApiResult<ResourceType> {
-    let rt = cluster.store().registry.resolve(&target.group, &target.version, &target.plural).cloned().ok_or_else(ApiError::no_route)?;
+    let rt = cluster
+        .store()
+        .registry
+        .resolve(&target.group, &target.version, &target.plural)
+        .cloned()
+        .ok_or_else(ApiError::no_route)?;
     // A cluster-scoped type under a namespace, or a named namespaced object outside one.
-    if (!rt.namespaced && target.namespace.is_some()) || (rt.namespaced && target.namespace.is_none() && target.name.is_some()) {
+    if (!rt.namespaced && target.namespace.is_some())
+        || (rt.namespaced && target.namespace.is_none() && target.name.is_some())
+    {
         return Err(ApiError::no_route());
     }
     Ok(rt)
@@ -86,7 +93,10 @@ fn subresource(rt: &ResourceType, target: &ResourcePath, method: &Method) -> Api
         Subresource::Finalize => *method == Method::PUT,
     };
     if !allowed {
-        return Err(ApiError::method_not_allowed(method.as_str(), &format!("{}/{}", rt.plural, target.subresource.as_deref().unwrap_or_default())));
+        return Err(ApiError::method_not_allowed(
+            method.as_str(),
+            &format!("{}/{}", rt.plural, target.subresource.as_deref().unwrap_or_default()),
+        ));
     }
     Ok(Some(sub))
 }
@@ -111,7 +121,14 @@ fn accept(req: &Request) -> String {
     req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
 }
 
-async fn serve(cluster: &Cluster, target: &ResourcePath, verb: &str, query: &Query, req: Request, fault: Option<FaultKind>) -> ApiResult<Response> {
+async fn serve(
+    cluster: &Cluster,
+    target: &ResourcePath,
+    verb: &str,
+    query: &Query,
+    req: Request,
+    fault: Option<FaultKind>,
+) -> ApiResult<Response> {
     let rt = resolve(cluster, target)?;
     let method = req.method().clone();
     let sub = subresource(&rt, target, &method)?;
@@ -124,7 +141,13 @@ async fn serve(cluster: &Cluster, target: &ResourcePath, verb: &str, query: &Que
         "get" => {
             let obj = cluster.store().get(&rt, version, &namespace, &name)?;
             if table::wants_table(&accept) {
-                let t = table::table(&rt, &[obj.clone()], json!({"resourceVersion": obj["metadata"]["resourceVersion"]}), Include::parse(query.get("includeObject")), now_ms);
+                let t = table::table(
+                    &rt,
+                    std::slice::from_ref(&obj),
+                    json!({"resourceVersion": obj["metadata"]["resourceVersion"]}),
+                    Include::parse(query.get("includeObject")),
+                    now_ms,
+                );
                 return Ok(respond::json_with(200, table::TABLE_CONTENT_TYPE, &t));
             }
             Ok(respond::json(200, &obj))
@@ -136,7 +159,10 @@ async fn serve(cluster: &Cluster, target: &ResourcePath, verb: &str, query: &Que
                 version: version.to_string(),
                 namespace: target.namespace.clone(),
                 labels: LabelSelector::parse(query.get("labelSelector").unwrap_or_default())?,
-                fields: FieldSelector::parse(query.get("fieldSelector").unwrap_or_default(), &resolve(cluster, target)?)?,
+                fields: FieldSelector::parse(
+                    query.get("fieldSelector").unwrap_or_default(),
+                    &resolve(cluster, target)?,
+                )?,
                 resource_version: query.get("resourceVersion").map(String::from),
                 timeout: query.number("timeoutSeconds")?.map(Duration::from_secs),
                 bookmarks: query.flag("allowWatchBookmarks"),
@@ -168,16 +194,26 @@ async fn serve(cluster: &Cluster, target: &ResourcePath, verb: &str, query: &Que
             let opts = write_options(query, &req)?;
             let ct = content_type(&req);
             let Some(kind) = PatchKind::from_content_type(&ct) else {
-                let accepted = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
+                let accepted = [
+                    "application/json-patch+json",
+                    "application/merge-patch+json",
+                    "application/strategic-merge-patch+json",
+                    "application/apply-patch+yaml",
+                ];
                 return Err(ApiError::unsupported_media_type(&ct, &accepted));
             };
             if query.get("force").is_some() && kind != PatchKind::Apply {
-                return Err(ApiError::new(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"));
+                return Err(ApiError::new(
+                    422,
+                    "Invalid",
+                    "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch",
+                ));
             }
             let bytes = body::read(req.into_body()).await?;
             let patch = match kind {
                 PatchKind::Apply => body::decode_yaml(&bytes)?,
-                _ => serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
+                _ => serde_json::from_slice(&bytes)
+                    .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?,
             };
             let outcome = cluster.store().patch(&rt, version, &namespace, &name, sub, kind, &patch, &opts)?;
             let status = if outcome.created { 201 } else { 200 };
@@ -192,7 +228,10 @@ async fn serve(cluster: &Cluster, target: &ResourcePath, verb: &str, query: &Que
                     if !rt.group.is_empty() {
                         details["group"] = rt.group.clone().into();
                     }
-                    respond::json(200, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}))
+                    respond::json(
+                        200,
+                        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+                    )
                 }
                 DeleteOutcome::Deleted(obj) | DeleteOutcome::Pending(obj) => respond::json(200, &obj),
             })
@@ -202,7 +241,10 @@ async fn serve(cluster: &Cluster, target: &ResourcePath, verb: &str, query: &Que
             let list_query = list_query(&rt, target, query)?;
             let items = cluster.store().delete_collection(&rt, version, &list_query, &opts)?;
             let rv = cluster.resource_version();
-            Ok(respond::json(200, &json!({"kind": rt.list_kind, "apiVersion": rt.api_version(version), "metadata": {"resourceVersion": rv.to_string()}, "items": items})))
+            Ok(respond::json(
+                200,
+                &json!({"kind": rt.list_kind, "apiVersion": rt.api_version(version), "metadata": {"resourceVersion": rv.to_string()}, "items": items}),
+            ))
         }
         _ => Err(ApiError::method_not_allowed(method.as_str(), &qualified(&rt.group, &rt.plural))),
     }
@@ -219,7 +261,14 @@ fn list_query(rt: &ResourceType, target: &ResourcePath, query: &Query) -> ApiRes
 }
 
 /// A list, with the resourceVersion semantics of kube-apiserver.md §6.4.
-async fn list(cluster: &Cluster, rt: &ResourceType, target: &ResourcePath, query: &Query, accept: &str, now_ms: u64) -> ApiResult<Response> {
+async fn list(
+    cluster: &Cluster,
+    rt: &ResourceType,
+    target: &ResourcePath,
+    query: &Query,
+    accept: &str,
+    now_ms: u64,
+) -> ApiResult<Response> {
     let list_query = list_query(rt, target, query)?;
     let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
     let rv_match = query.get("resourceVersionMatch").filter(|v| !v.is_empty());
@@ -228,11 +277,16 @@ async fn list(cluster: &Cluster, rt: &ResourceType, target: &ResourcePath, query
     }
     match (rv, rv_match) {
         (None, Some(_)) => {
-            return Err(ApiError::new(422, "Invalid", "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided"));
+            return Err(ApiError::new(
+                422,
+                "Invalid",
+                "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+            ));
         }
         (Some("0"), _) | (None, None) => {}
         (Some(text), m) => {
-            let wanted: u64 = text.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {text}")))?;
+            let wanted: u64 =
+                text.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {text}")))?;
             let exact = m == Some("Exact") || (m.is_none() && list_query.limit.is_some());
             if exact {
                 let current = cluster.resource_version();
@@ -240,7 +294,10 @@ async fn list(cluster: &Cluster, rt: &ResourceType, target: &ResourcePath, query
                     return Err(ApiError::expired(format!("too old resource version: {wanted} ({current})")));
                 }
             } else if !matches!(m, None | Some("NotOlderThan")) {
-                return Err(ApiError::bad_request(format!("resourceVersionMatch: Unsupported value: {:?}", m.unwrap_or_default())));
+                return Err(ApiError::bad_request(format!(
+                    "resourceVersionMatch: Unsupported value: {:?}",
+                    m.unwrap_or_default()
+                )));
             } else {
                 wait_for_rv(cluster, wanted).await?;
             }
@@ -260,7 +317,10 @@ async fn list(cluster: &Cluster, rt: &ResourceType, target: &ResourcePath, query
         let t = table::table(rt, &items, meta, Include::parse(query.get("includeObject")), now_ms);
         return Ok(respond::json_with(200, table::TABLE_CONTENT_TYPE, &t));
     }
-    Ok(respond::json(200, &json!({"kind": rt.list_kind, "apiVersion": rt.api_version(version), "metadata": meta, "items": page.items})))
+    Ok(respond::json(
+        200,
+        &json!({"kind": rt.list_kind, "apiVersion": rt.api_version(version), "metadata": meta, "items": page.items}),
+    ))
 }
 
 fn with_type(item: &Value, rt: &ResourceType, version: &str) -> Value {
@@ -282,7 +342,9 @@ async fn wait_for_rv(cluster: &Cluster, wanted: u64) -> ApiResult<()> {
         }
         match tokio::time::timeout_at(deadline, changes.recv()).await {
             Ok(_) => continue,
-            Err(_) => return Err(ApiError::timeout(format!("Too large resource version: {wanted}, current: {current}"))),
+            Err(_) => {
+                return Err(ApiError::timeout(format!("Too large resource version: {wanted}, current: {current}")));
+            }
         }
     }
 }
@@ -291,7 +353,8 @@ fn delete_options(query: &Query, bytes: &[u8]) -> ApiResult<DeleteOptions> {
     let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+        serde_json::from_slice(bytes)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
     };
     let mut propagation = match body["propagationPolicy"].as_str().or(query.get("propagationPolicy")) {
         Some(p) => Some(Propagation::parse(p)?),

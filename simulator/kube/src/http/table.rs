@@ -54,8 +54,11 @@ fn columns(rt: &ResourceType) -> Vec<PrinterColumn> {
         }
     } else {
         let (wide, narrow): (Vec<_>, Vec<_>) = rt.columns.iter().cloned().partition(|c| c.priority > 0);
+        let shows_creation = narrow.iter().any(|c| c.json_path == age.json_path);
         out.extend(narrow);
-        out.push(age);
+        if !shows_creation {
+            out.push(age);
+        }
         out.extend(wide);
     }
     out
@@ -138,25 +141,40 @@ fn computed_cell(rt: &ResourceType, column: &PrinterColumn, obj: &Value) -> Opti
             Some(if ips.is_empty() { none() } else { ips.iter().map(scalar_text).collect::<Vec<_>>().join(",").into() })
         }
         (Builtin::Service, "Selector") => {
-            let pairs: Vec<String> = obj["spec"]["selector"].as_object().into_iter().flatten().map(|(k, v)| format!("{k}={}", scalar_text(v))).collect();
+            let pairs: Vec<String> = obj["spec"]["selector"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={}", scalar_text(v)))
+                .collect();
             Some(if pairs.is_empty() { none() } else { pairs.join(",").into() })
         }
         (Builtin::ConfigMap | Builtin::Secret, "Data") => {
-            let n = obj["data"].as_object().map_or(0, |m| m.len()) + obj["binaryData"].as_object().map_or(0, |m| m.len());
+            let n =
+                obj["data"].as_object().map_or(0, |m| m.len()) + obj["binaryData"].as_object().map_or(0, |m| m.len());
             Some(n.into())
         }
         (Builtin::EndpointSlice, "Ports") => {
-            let ports: Vec<String> = obj["ports"].as_array().into_iter().flatten().map(|p| scalar_text(&p["port"])).collect();
+            let ports: Vec<String> =
+                obj["ports"].as_array().into_iter().flatten().map(|p| scalar_text(&p["port"])).collect();
             Some(if ports.is_empty() { none() } else { ports.join(",").into() })
         }
         (Builtin::EndpointSlice, "Endpoints") => {
-            let addrs: Vec<String> =
-                obj["endpoints"].as_array().into_iter().flatten().flat_map(|e| meta::string_list(&e["addresses"])).collect();
+            let addrs: Vec<String> = obj["endpoints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|e| meta::string_list(&e["addresses"]))
+                .collect();
             Some(if addrs.is_empty() { none() } else { addrs.join(",").into() })
         }
         (Builtin::CoreEvent, "Object") => Some(
-            format!("{}/{}", obj["involvedObject"]["kind"].as_str().unwrap_or_default().to_lowercase(), obj["involvedObject"]["name"].as_str().unwrap_or_default())
-                .into(),
+            format!(
+                "{}/{}",
+                obj["involvedObject"]["kind"].as_str().unwrap_or_default().to_lowercase(),
+                obj["involvedObject"]["name"].as_str().unwrap_or_default()
+            )
+            .into(),
         ),
         _ => None,
     }
@@ -210,20 +228,20 @@ pub fn human_duration(seconds: u64) -> String {
     if seconds < 120 {
         format!("{seconds}s")
     } else if minutes < 10 {
-        if seconds % 60 == 0 { format!("{minutes}m") } else { format!("{minutes}m{}s", seconds % 60) }
+        if seconds.is_multiple_of(60) { format!("{minutes}m") } else { format!("{minutes}m{}s", seconds % 60) }
     } else if minutes < 180 {
         format!("{minutes}m")
     } else if hours < 8 {
-        if minutes % 60 == 0 { format!("{hours}h") } else { format!("{hours}h{}m", minutes % 60) }
+        if minutes.is_multiple_of(60) { format!("{hours}h") } else { format!("{hours}h{}m", minutes % 60) }
     } else if hours < 48 {
         format!("{hours}h")
     } else if hours < 192 {
-        if hours % 24 == 0 { format!("{days}d") } else { format!("{days}d{}h", hours % 24) }
+        if hours.is_multiple_of(24) { format!("{days}d") } else { format!("{days}d{}h", hours % 24) }
     } else if days < 365 * 2 {
         format!("{days}d")
     } else if days < 365 * 8 {
         let years = days / 365;
-        if days % 365 == 0 { format!("{years}y") } else { format!("{years}y{}d", days % 365) }
+        if days.is_multiple_of(365) { format!("{years}y") } else { format!("{years}y{}d", days % 365) }
     } else {
         format!("{}y", days / 365)
     }

@@ -73,9 +73,13 @@ impl WatchRequest {
     fn line(&self, type_: &str, object: &Value, now_ms: u64) -> Bytes {
         let object = at_version(object, &self.rt, &self.version);
         let object = match self.table {
-            Some(include) if type_ != "BOOKMARK" && type_ != "ERROR" => {
-                table::table(&self.rt, &[object.clone()], json!({"resourceVersion": object["metadata"]["resourceVersion"]}), include, now_ms)
-            }
+            Some(include) if type_ != "BOOKMARK" && type_ != "ERROR" => table::table(
+                &self.rt,
+                std::slice::from_ref(&object),
+                json!({"resourceVersion": object["metadata"]["resourceVersion"]}),
+                include,
+                now_ms,
+            ),
             _ => object,
         };
         let mut line = serde_json::to_vec(&json!({"type": type_, "object": object})).unwrap_or_default();
@@ -99,7 +103,9 @@ fn error_line(e: &ApiError) -> Bytes {
 }
 
 fn streaming(rx: mpsc::Receiver<Bytes>) -> Response {
-    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx)) });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+    });
     Response::builder()
         .status(200)
         .header(header::CONTENT_TYPE, "application/json")
@@ -118,7 +124,9 @@ pub fn serve(cluster: Cluster, request: WatchRequest) -> ApiResult<Response> {
     }
     let since = match request.resource_version.as_deref().filter(|v| !v.is_empty()) {
         None | Some("0") => None,
-        Some(text) => Some(text.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {text}")))?),
+        Some(text) => {
+            Some(text.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {text}")))?)
+        }
     };
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let now_ms = cluster.store().clock().now_ms();
@@ -126,7 +134,8 @@ pub fn serve(cluster: Cluster, request: WatchRequest) -> ApiResult<Response> {
         Some(FaultKind::WatchDrop) => return Ok(streaming(rx)),
         Some(FaultKind::WatchExpired) => {
             let current = cluster.resource_version();
-            let line = error_line(&ApiError::expired(format!("too old resource version: {} ({current})", since.unwrap_or(0))));
+            let line =
+                error_line(&ApiError::expired(format!("too old resource version: {} ({current})", since.unwrap_or(0))));
             let _ = tx.try_send(line);
             return Ok(streaming(rx));
         }
@@ -139,7 +148,12 @@ pub fn serve(cluster: Cluster, request: WatchRequest) -> ApiResult<Response> {
         let store = cluster.store();
         match since {
             None => {
-                let query = ListQuery { namespace: request.namespace.clone(), labels: request.labels.clone(), fields: request.fields.clone(), ..ListQuery::default() };
+                let query = ListQuery {
+                    namespace: request.namespace.clone(),
+                    labels: request.labels.clone(),
+                    fields: request.fields.clone(),
+                    ..ListQuery::default()
+                };
                 let page = store.list(&request.rt, &request.rt.storage_version, &query)?;
                 for item in &page.items {
                     let mut item = item.clone();

@@ -29,7 +29,9 @@ pub type FieldSet = BTreeSet<Path>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scope {
     /// The main resource; `status` is excluded when the kind has a status subresource.
-    Main { status_subresource: bool },
+    Main {
+        status_subresource: bool,
+    },
     Status,
 }
 
@@ -63,7 +65,9 @@ pub fn owned_part(obj: &Value, scope: Scope) -> Value {
     for (k, v) in map {
         let keep = match scope {
             Scope::Status => k == "status",
-            Scope::Main { status_subresource } => !(k == "apiVersion" || k == "kind" || (status_subresource && k == "status")),
+            Scope::Main { status_subresource } => {
+                !(k == "apiVersion" || k == "kind" || (status_subresource && k == "status"))
+            }
         };
         if !keep {
             continue;
@@ -82,7 +86,8 @@ pub fn owned_part(obj: &Value, scope: Scope) -> Value {
 }
 
 fn key_of(item: &Value, keys: &[String]) -> String {
-    let map: Map<String, Value> = keys.iter().map(|k| (k.clone(), item.get(k).cloned().unwrap_or(Value::Null))).collect();
+    let map: Map<String, Value> =
+        keys.iter().map(|k| (k.clone(), item.get(k).cloned().unwrap_or(Value::Null))).collect();
     Value::Object(map).to_string()
 }
 
@@ -306,7 +311,11 @@ pub fn encode(set: &FieldSet) -> Value {
     for path in set {
         let mut node = &mut root;
         for step in path {
-            node = node.entry(step_key(step)).or_insert_with(|| Value::Object(Map::new())).as_object_mut().expect("object");
+            node = node
+                .entry(step_key(step))
+                .or_insert_with(|| Value::Object(Map::new()))
+                .as_object_mut()
+                .expect("object");
         }
     }
     // Members that also have children get ".".
@@ -421,7 +430,9 @@ pub fn apply(live: &Value, applied: &Value, who: Applier, types: TypeInfo) -> Re
             let taken: Vec<Path> = m
                 .fields
                 .iter()
-                .filter(|p| applied_set.contains(*p) && get(&live_part, p).is_some_and(|lv| Some(lv) != get(&applied_part, p)))
+                .filter(|p| {
+                    applied_set.contains(*p) && get(&live_part, p).is_some_and(|lv| Some(lv) != get(&applied_part, p))
+                })
                 .cloned()
                 .collect();
             for p in taken {
@@ -431,7 +442,8 @@ pub fn apply(live: &Value, applied: &Value, who: Applier, types: TypeInfo) -> Re
     }
 
     let mut merged = merge_applied(live, &applied_part, "", types);
-    let previous = managers.iter().find(|m| m.is(who.manager, "Apply", subresource)).map(|m| m.fields.clone()).unwrap_or_default();
+    let previous =
+        managers.iter().find(|m| m.is(who.manager, "Apply", subresource)).map(|m| m.fields.clone()).unwrap_or_default();
     let mut removed: Vec<&Path> = previous.difference(&applied_set).collect();
     removed.sort_by_key(|p| std::cmp::Reverse(p.len()));
     for path in removed {
@@ -468,7 +480,15 @@ pub fn apply(live: &Value, applied: &Value, who: Applier, types: TypeInfo) -> Re
 
 /// Records an update (PUT, or a JSON/merge/strategic PATCH) by `manager`: it takes over the
 /// fields it changed, from everyone (kube-apiserver.md §5.5 rule 7).
-pub fn track_update(old: &Value, new: &mut Value, manager: &str, scope: Scope, api_version: &str, now: &str, types: TypeInfo) {
+pub fn track_update(
+    old: &Value,
+    new: &mut Value,
+    manager: &str,
+    scope: Scope,
+    api_version: &str,
+    now: &str,
+    types: TypeInfo,
+) {
     let mut managers = read_managers(old);
     let subresource = scope.subresource();
     let (old_part, new_part) = (owned_part(old, scope), owned_part(new, scope));
@@ -523,7 +543,13 @@ mod tests {
     #[test]
     fn a_field_no_longer_applied_is_removed() {
         let types = TypeInfo::Builtin("ConfigMap");
-        let first = apply(&json!({"metadata": {"name": "c"}}), &json!({"data": {"a": "1", "b": "2"}}), applier("m", false), types).unwrap();
+        let first = apply(
+            &json!({"metadata": {"name": "c"}}),
+            &json!({"data": {"a": "1", "b": "2"}}),
+            applier("m", false),
+            types,
+        )
+        .unwrap();
         let second = apply(&first, &json!({"data": {"a": "1"}}), applier("m", false), types).unwrap();
         assert_eq!(second["data"], json!({"a": "1"}));
     }
@@ -531,7 +557,9 @@ mod tests {
     #[test]
     fn conflicts_without_force_and_takeover_with_force() {
         let types = TypeInfo::Builtin("ConfigMap");
-        let live = apply(&json!({"metadata": {"name": "c"}}), &json!({"data": {"a": "1"}}), applier("one", false), types).unwrap();
+        let live =
+            apply(&json!({"metadata": {"name": "c"}}), &json!({"data": {"a": "1"}}), applier("one", false), types)
+                .unwrap();
         // Same value: shared, no conflict.
         assert!(apply(&live, &json!({"data": {"a": "1"}}), applier("two", false), types).is_ok());
         let err = apply(&live, &json!({"data": {"a": "2"}}), applier("two", false), types).unwrap_err();
@@ -545,7 +573,9 @@ mod tests {
     #[test]
     fn updates_take_fields_from_appliers() {
         let types = TypeInfo::Builtin("ConfigMap");
-        let live = apply(&json!({"metadata": {"name": "c"}}), &json!({"data": {"a": "1"}}), applier("one", false), types).unwrap();
+        let live =
+            apply(&json!({"metadata": {"name": "c"}}), &json!({"data": {"a": "1"}}), applier("one", false), types)
+                .unwrap();
         let mut edited = live.clone();
         edited["data"]["a"] = json!("9");
         track_update(&live, &mut edited, "kubectl-edit", MAIN, "v1", "t", types);

@@ -57,7 +57,10 @@ fn table() -> Vec<Row> {
 
 /// The SMP strategy of the list at `path` in a built-in `kind`.
 pub fn smp_strategy(kind: &str, path: &str) -> SmpStrategy {
-    table().into_iter().find(|(k, p, _, _)| (*k == "*" || *k == kind) && *p == path).map_or(SmpStrategy::Replace, |r| r.2)
+    table()
+        .into_iter()
+        .find(|(k, p, _, _)| (*k == "*" || *k == kind) && *p == path)
+        .map_or(SmpStrategy::Replace, |r| r.2)
 }
 
 /// Where list types come from for one object.
@@ -72,7 +75,10 @@ pub enum TypeInfo<'a> {
 impl TypeInfo<'_> {
     /// The list type at `path` (`spec.rules[].backendRefs`).
     pub fn list_type(&self, path: &str) -> ListType {
-        if let Some(row) = table().into_iter().find(|(k, p, _, _)| *p == path && (*k == "*" || matches!(self, TypeInfo::Builtin(kind) if kind == k))) {
+        if let Some(row) = table()
+            .into_iter()
+            .find(|(k, p, _, _)| *p == path && (*k == "*" || matches!(self, TypeInfo::Builtin(kind) if kind == k)))
+        {
             return (row.3)();
         }
         match self {
@@ -81,7 +87,12 @@ impl TypeInfo<'_> {
                 match node["x-kubernetes-list-type"].as_str() {
                     Some("set") => ListType::Set,
                     Some("map") => ListType::Map(
-                        node["x-kubernetes-list-map-keys"].as_array().into_iter().flatten().filter_map(|k| k.as_str().map(String::from)).collect(),
+                        node["x-kubernetes-list-map-keys"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|k| k.as_str().map(String::from))
+                            .collect(),
                     ),
                     _ => ListType::Atomic,
                 }
@@ -93,7 +104,9 @@ impl TypeInfo<'_> {
     pub fn atomic_map(&self, path: &str) -> bool {
         match self {
             TypeInfo::Builtin(_) => false,
-            TypeInfo::Schema(schema) => schema_node(schema, path).is_some_and(|n| n["x-kubernetes-map-type"] == "atomic"),
+            TypeInfo::Schema(schema) => {
+                schema_node(schema, path).is_some_and(|n| n["x-kubernetes-map-type"] == "atomic")
+            }
         }
     }
 }

@@ -2,8 +2,8 @@
 //! patch, strategic merge patch for built-ins, and server-side apply with field ownership.
 
 pub mod fields;
-pub mod lists;
 pub mod json;
+pub mod lists;
 pub mod strategic;
 
 /// A PATCH request's `Content-Type`.

@@ -107,7 +107,8 @@ fn merge_map(kind: &str, path: &str, orig: &mut Map<String, Value>, patch: &Map<
 fn merge_list(kind: &str, path: &str, orig: Option<&Value>, patch: &[Value]) -> ApiResult<Vec<Value>> {
     let orig: Vec<Value> = orig.and_then(Value::as_array).cloned().unwrap_or_default();
     let replace = patch.iter().any(|e| e.get("$patch").and_then(Value::as_str) == Some("replace"));
-    let elements: Vec<&Value> = patch.iter().filter(|e| e.get("$patch").and_then(Value::as_str) != Some("replace")).collect();
+    let elements: Vec<&Value> =
+        patch.iter().filter(|e| e.get("$patch").and_then(Value::as_str) != Some("replace")).collect();
     let strategy = smp_strategy(kind, path);
     let strategy = if replace { SmpStrategy::Replace } else { strategy };
     match strategy {
@@ -126,7 +127,9 @@ fn merge_list(kind: &str, path: &str, orig: Option<&Value>, patch: &[Value]) -> 
             let mut out = orig;
             for e in elements {
                 let Some(patch_map) = e.as_object() else {
-                    return Err(ApiError::bad_request(format!("the list {path} can only hold objects with the merge key {key}")));
+                    return Err(ApiError::bad_request(format!(
+                        "the list {path} can only hold objects with the merge key {key}"
+                    )));
                 };
                 let key_value = patch_map.get(key).cloned().unwrap_or(Value::Null);
                 let position = out.iter().position(|o| o.get(key) == Some(&key_value));
@@ -216,14 +219,17 @@ mod tests {
         let doc = json!({"metadata": {"finalizers": ["a", "b"]}});
         let out = apply("ConfigMap", &doc, &json!({"metadata": {"finalizers": ["c"]}})).unwrap();
         assert_eq!(out["metadata"]["finalizers"], json!(["a", "b", "c"]));
-        let out = apply("ConfigMap", &doc, &json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}})).unwrap();
+        let out =
+            apply("ConfigMap", &doc, &json!({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}})).unwrap();
         assert_eq!(out["metadata"]["finalizers"], json!(["b"]));
     }
 
     #[test]
     fn replace_and_delete_directives() {
         let doc = json!({"data": {"a": "1", "b": "2"}, "spec": {"x": 1}});
-        let out = apply("ConfigMap", &doc, &json!({"data": {"$patch": "replace", "c": "3"}, "spec": {"$patch": "delete"}})).unwrap();
+        let out =
+            apply("ConfigMap", &doc, &json!({"data": {"$patch": "replace", "c": "3"}, "spec": {"$patch": "delete"}}))
+                .unwrap();
         assert_eq!(out, json!({"data": {"c": "3"}}));
     }
 }

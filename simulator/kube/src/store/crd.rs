@@ -31,7 +31,11 @@ impl Store {
         }
         let expected = format!("{plural}.{group}");
         if meta::name(crd) != expected {
-            causes.push(Cause::invalid("metadata.name", &Value::from(meta::name(crd)), format!("must be spec.names.plural+\".\"+spec.group")));
+            causes.push(Cause::invalid(
+                "metadata.name",
+                &Value::from(meta::name(crd)),
+                "must be spec.names.plural+\".\"+spec.group",
+            ));
         }
         let scopes = [json!("Cluster"), json!("Namespaced")];
         if !scopes.contains(&spec["scope"]) {
@@ -43,7 +47,11 @@ impl Store {
         }
         let storage = versions.iter().filter(|v| v["storage"] == Value::Bool(true)).count();
         if !versions.is_empty() && storage != 1 {
-            causes.push(Cause::invalid("spec.versions", &json!("array"), "must have exactly one version marked as storage version"));
+            causes.push(Cause::invalid(
+                "spec.versions",
+                &json!("array"),
+                "must have exactly one version marked as storage version",
+            ));
         }
         for (i, v) in versions.iter().enumerate() {
             let schema = &v["schema"]["openAPIV3Schema"];
@@ -107,7 +115,10 @@ impl Store {
     }
 
     pub(super) fn unregister_crd(&mut self, crd: &Value) {
-        let (group, plural) = (crd["spec"]["group"].as_str().unwrap_or_default(), crd["spec"]["names"]["plural"].as_str().unwrap_or_default());
+        let (group, plural) = (
+            crd["spec"]["group"].as_str().unwrap_or_default(),
+            crd["spec"]["names"]["plural"].as_str().unwrap_or_default(),
+        );
         if self.registry.get(group, plural).is_some_and(|rt| rt.crd.is_some()) {
             self.registry.remove(group, plural);
             self.objects.remove(&(group.to_string(), plural.to_string()));
@@ -122,8 +133,11 @@ pub fn resource_type_of(crd: &Value) -> Option<ResourceType> {
     let versions = spec["versions"].as_array()?;
     let storage = versions.iter().find(|v| v["storage"] == Value::Bool(true))?;
     let storage_version = storage["name"].as_str()?.to_string();
-    let mut served: Vec<String> =
-        versions.iter().filter(|v| v["served"] != Value::Bool(false)).filter_map(|v| v["name"].as_str().map(String::from)).collect();
+    let mut served: Vec<String> = versions
+        .iter()
+        .filter(|v| v["served"] != Value::Bool(false))
+        .filter_map(|v| v["name"].as_str().map(String::from))
+        .collect();
     served.sort_by_key(|v| (v != &storage_version, version_priority(v)));
     let schemas: BTreeMap<String, Value> = versions
         .iter()

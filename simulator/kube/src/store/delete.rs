@@ -56,9 +56,23 @@ pub enum DeleteOutcome {
 type Address = (ResourceType, String, String);
 
 impl Store {
-    pub fn delete(&mut self, rt: &ResourceType, version: &str, namespace: &str, name: &str, opts: &DeleteOptions) -> ApiResult<DeleteOutcome> {
-        let old = self.stored(rt, namespace, name).cloned().ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
-        let storage_key = format!("/registry/{}/{}{name}", rt.plural, if namespace.is_empty() { String::new() } else { format!("{namespace}/") });
+    pub fn delete(
+        &mut self,
+        rt: &ResourceType,
+        version: &str,
+        namespace: &str,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> ApiResult<DeleteOutcome> {
+        let old = self
+            .stored(rt, namespace, name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+        let storage_key = format!(
+            "/registry/{}/{}{name}",
+            rt.plural,
+            if namespace.is_empty() { String::new() } else { format!("{namespace}/") }
+        );
         if let Some(uid) = &opts.precondition_uid
             && uid != meta::uid(&old)
         {
@@ -83,12 +97,15 @@ impl Store {
         let mut obj = old.clone();
         let mut finalizers = meta::finalizers(&obj);
         match opts.propagation.unwrap_or_default() {
-            Propagation::Foreground if !finalizers.iter().any(|f| f == FOREGROUND) => finalizers.push(FOREGROUND.into()),
+            Propagation::Foreground if !finalizers.iter().any(|f| f == FOREGROUND) => {
+                finalizers.push(FOREGROUND.into())
+            }
             Propagation::Orphan if !finalizers.iter().any(|f| f == ORPHAN) => finalizers.push(ORPHAN.into()),
             _ => {}
         }
         meta::set_finalizers(&mut obj, finalizers.clone());
-        let waits = !finalizers.is_empty() || rt.builtin == Some(Builtin::Namespace) && !meta::string_list(&obj["spec"]["finalizers"]).is_empty();
+        let waits = !finalizers.is_empty()
+            || rt.builtin == Some(Builtin::Namespace) && !meta::string_list(&obj["spec"]["finalizers"]).is_empty();
         if opts.dry_run {
             return Ok(if waits {
                 DeleteOutcome::Pending(at_version(&obj, rt, version))
@@ -123,7 +140,13 @@ impl Store {
             }
             Propagation::Foreground => {
                 for (dep_rt, dep_ns, dep_name) in self.dependents(&uid, rt.namespaced.then_some(namespace)) {
-                    let _ = self.delete(&dep_rt, &dep_rt.storage_version.clone(), &dep_ns, &dep_name, &DeleteOptions::default());
+                    let _ = self.delete(
+                        &dep_rt,
+                        &dep_rt.storage_version.clone(),
+                        &dep_ns,
+                        &dep_name,
+                        &DeleteOptions::default(),
+                    );
                 }
                 self.release_foreground(&uid);
             }
@@ -132,7 +155,8 @@ impl Store {
         match rt.builtin {
             Some(Builtin::Namespace) => {
                 for (c_rt, c_ns, c_name) in self.namespace_content(name) {
-                    let _ = self.delete(&c_rt, &c_rt.storage_version.clone(), &c_ns, &c_name, &DeleteOptions::default());
+                    let _ =
+                        self.delete(&c_rt, &c_rt.storage_version.clone(), &c_ns, &c_name, &DeleteOptions::default());
                 }
                 self.finish_namespace(name);
             }
@@ -146,7 +170,13 @@ impl Store {
     }
 
     /// Every object of a type matching the selectors, deleted one by one (deletecollection).
-    pub fn delete_collection(&mut self, rt: &ResourceType, version: &str, query: &super::ListQuery, opts: &DeleteOptions) -> ApiResult<Vec<Value>> {
+    pub fn delete_collection(
+        &mut self,
+        rt: &ResourceType,
+        version: &str,
+        query: &super::ListQuery,
+        opts: &DeleteOptions,
+    ) -> ApiResult<Vec<Value>> {
         let page = self.list(rt, version, &super::ListQuery { limit: None, continue_token: None, ..query.clone() })?;
         let mut deleted = Vec::new();
         for item in page.items {
@@ -174,7 +204,10 @@ impl Store {
         }
         let rv = self.next_rv();
         meta::meta_mut(&mut obj).insert("resourceVersion".into(), rv.to_string().into());
-        self.objects.entry(Self::key_of(rt)).or_default().insert((namespace.to_string(), name.to_string()), obj.clone());
+        self.objects
+            .entry(Self::key_of(rt))
+            .or_default()
+            .insert((namespace.to_string(), name.to_string()), obj.clone());
         self.record(Change {
             rv,
             resource: Self::key_of(rt),
@@ -225,11 +258,18 @@ impl Store {
         // Background collection of dependents whose every owner is gone.
         for (dep_rt, dep_ns, dep_name) in self.dependents(&uid, rt.namespaced.then_some(namespace.as_str())) {
             let Some(dependent) = self.stored(&dep_rt, &dep_ns, &dep_name).cloned() else { continue };
-            let other_owner_alive = meta::owner_uids(&dependent).iter().any(|o| *o != uid && self.uid_exists(o, &dep_ns));
+            let other_owner_alive =
+                meta::owner_uids(&dependent).iter().any(|o| *o != uid && self.uid_exists(o, &dep_ns));
             if other_owner_alive {
                 self.mutate(&dep_rt, &dep_ns, &dep_name, |o| strip_owner(o, &uid));
             } else {
-                let _ = self.delete(&dep_rt, &dep_rt.storage_version.clone(), &dep_ns, &dep_name, &DeleteOptions::default());
+                let _ = self.delete(
+                    &dep_rt,
+                    &dep_rt.storage_version.clone(),
+                    &dep_ns,
+                    &dep_name,
+                    &DeleteOptions::default(),
+                );
             }
         }
         for owner in meta::owner_uids(gone) {
@@ -247,7 +287,10 @@ impl Store {
     }
 
     fn uid_exists(&self, uid: &str, namespace: &str) -> bool {
-        self.objects.values().flat_map(|m| m.iter()).any(|((ns, _), o)| (ns.is_empty() || ns == namespace) && meta::uid(o) == uid)
+        self.objects
+            .values()
+            .flat_map(|m| m.iter())
+            .any(|((ns, _), o)| (ns.is_empty() || ns == namespace) && meta::uid(o) == uid)
     }
 
     /// Objects that name `uid` as an owner: in `namespace` for a namespaced owner, anywhere
@@ -275,15 +318,16 @@ impl Store {
         if !meta::is_deleting(owner) || !meta::finalizers(owner).iter().any(|f| f == FOREGROUND) {
             return;
         }
-        let blocking = self.dependents(owner_uid, rt.namespaced.then_some(ns.as_str())).into_iter().any(|(drt, dns, dname)| {
-            self.stored(&drt, &dns, &dname).is_some_and(|d| {
-                d["metadata"]["ownerReferences"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|r| r["uid"] == owner_uid && r["blockOwnerDeletion"] == Value::Bool(true))
-            })
-        });
+        let blocking =
+            self.dependents(owner_uid, rt.namespaced.then_some(ns.as_str())).into_iter().any(|(drt, dns, dname)| {
+                self.stored(&drt, &dns, &dname).is_some_and(|d| {
+                    d["metadata"]["ownerReferences"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|r| r["uid"] == owner_uid && r["blockOwnerDeletion"] == Value::Bool(true))
+                })
+            });
         if !blocking {
             self.mutate(&rt, &ns, &name, |o| remove_finalizer(o, FOREGROUND));
         }
@@ -330,12 +374,17 @@ impl Store {
 
     /// A deleting CRD deletes its instances, then drops its cleanup finalizer.
     fn clean_up_crd(&mut self, crd_name: &str) {
-        let Some(crd_rt) = self.registry.get("apiextensions.k8s.io", "customresourcedefinitions").cloned() else { return };
+        let Some(crd_rt) = self.registry.get("apiextensions.k8s.io", "customresourcedefinitions").cloned() else {
+            return;
+        };
         let Some(crd) = self.stored(&crd_rt, "", crd_name).cloned() else { return };
         if !meta::is_deleting(&crd) {
             return;
         }
-        let (group, plural) = (crd["spec"]["group"].as_str().unwrap_or_default(), crd["spec"]["names"]["plural"].as_str().unwrap_or_default());
+        let (group, plural) = (
+            crd["spec"]["group"].as_str().unwrap_or_default(),
+            crd["spec"]["names"]["plural"].as_str().unwrap_or_default(),
+        );
         let Some(rt) = self.registry.get(group, plural).cloned() else {
             self.mutate(&crd_rt, "", crd_name, |o| remove_finalizer(o, CRD_CLEANUP));
             return;
@@ -343,7 +392,13 @@ impl Store {
         let instances: Vec<Value> = self.objects_of(&rt, None).into_iter().cloned().collect();
         for instance in &instances {
             if !meta::is_deleting(instance) {
-                let _ = self.delete(&rt, &rt.storage_version.clone(), meta::namespace(instance), meta::name(instance), &DeleteOptions::default());
+                let _ = self.delete(
+                    &rt,
+                    &rt.storage_version.clone(),
+                    meta::namespace(instance),
+                    meta::name(instance),
+                    &DeleteOptions::default(),
+                );
             }
         }
         if self.objects_of(&rt, None).is_empty() {

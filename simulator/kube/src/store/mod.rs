@@ -285,7 +285,11 @@ fn encode_continue(rv: u64, after: &Key) -> String {
 
 fn decode_continue(token: &str) -> ApiResult<(u64, Key)> {
     use base64::Engine;
-    let invalid = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let invalid = || {
+        ApiError::bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let value: Value = serde_json::from_slice(&raw).map_err(|_| invalid())?;
     let rv = value["rv"].as_u64().ok_or_else(invalid)?;

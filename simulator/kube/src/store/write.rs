@@ -83,7 +83,10 @@ fn check_type(rt: &ResourceType, version: &str, obj: &Value) -> ApiResult<()> {
         )));
     }
     if kind != rt.kind {
-        return Err(ApiError::bad_request(format!("the kind in the data ({kind}) does not match the expected kind ({})", rt.kind)));
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            rt.kind
+        )));
     }
     Ok(())
 }
@@ -145,7 +148,13 @@ impl Store {
         }
     }
 
-    fn default_and_validate(&mut self, rt: &ResourceType, version: &str, obj: &mut Value, old: Option<&Value>) -> ApiResult<()> {
+    fn default_and_validate(
+        &mut self,
+        rt: &ResourceType,
+        version: &str,
+        obj: &mut Value,
+        old: Option<&Value>,
+    ) -> ApiResult<()> {
         match (rt.builtin, rt.schema(version)) {
             (Some(b), _) => builtin::apply_defaults(b, obj, old, &mut self.network)?,
             (None, Some(schema)) => schema::apply_defaults(schema, obj),
@@ -166,7 +175,14 @@ impl Store {
     }
 
     /// POST (kube-apiserver.md §4.3).
-    pub fn create(&mut self, rt: &ResourceType, version: &str, namespace: Option<&str>, body: Value, opts: &WriteOptions) -> ApiResult<WriteOutcome> {
+    pub fn create(
+        &mut self,
+        rt: &ResourceType,
+        version: &str,
+        namespace: Option<&str>,
+        body: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<WriteOutcome> {
         self.create_inner(rt, version, namespace, body, opts, Ownership::Update(opts.manager()))
     }
 
@@ -188,7 +204,9 @@ impl Store {
                     meta::meta_mut(&mut obj).insert("namespace".into(), url_ns.into());
                 }
                 ns if ns != url_ns => {
-                    return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ));
                 }
                 _ => {}
             }
@@ -216,7 +234,9 @@ impl Store {
         if rt.namespaced {
             match self.namespace_state(&namespace) {
                 None => return Err(ApiError::not_found("", "namespaces", &namespace)),
-                Some(true) => return Err(ApiError::namespace_terminating(&rt.group, &rt.plural, meta::name(&obj), &namespace)),
+                Some(true) => {
+                    return Err(ApiError::namespace_terminating(&rt.group, &rt.plural, meta::name(&obj), &namespace));
+                }
                 Some(false) => {}
             }
         }
@@ -257,7 +277,15 @@ impl Store {
         if let Ownership::Update(manager) = &ownership {
             let empty = json!({});
             let scope = Scope::Main { status_subresource: false };
-            fields::track_update(&empty, &mut obj, manager, scope, &rt.api_version(version), &now, type_info(rt, version));
+            fields::track_update(
+                &empty,
+                &mut obj,
+                manager,
+                scope,
+                &rt.api_version(version),
+                &now,
+                type_info(rt, version),
+            );
         }
         meta::drop_empty_metadata(&mut obj);
         if opts.dry_run {
@@ -271,7 +299,14 @@ impl Store {
         meta::meta_mut(&mut obj).insert("resourceVersion".into(), rv.to_string().into());
         let name = meta::name(&obj).to_string();
         self.objects.entry(Self::key_of(rt)).or_default().insert((namespace.clone(), name), obj.clone());
-        self.record(Change { rv, resource: Self::key_of(rt), namespace, type_: EventType::Added, object: obj.clone(), previous: None });
+        self.record(Change {
+            rv,
+            resource: Self::key_of(rt),
+            namespace,
+            type_: EventType::Added,
+            object: obj.clone(),
+            previous: None,
+        });
         if rt.builtin == Some(Builtin::CustomResourceDefinition) {
             self.register_crd(&obj);
         }
@@ -290,7 +325,17 @@ impl Store {
         body: Value,
         opts: &WriteOptions,
     ) -> ApiResult<WriteOutcome> {
-        self.update_inner(rt, version, namespace, name, subresource, body, opts, Ownership::Update(opts.manager()), false)
+        self.update_inner(
+            rt,
+            version,
+            namespace,
+            name,
+            subresource,
+            body,
+            opts,
+            Ownership::Update(opts.manager()),
+            false,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -306,7 +351,10 @@ impl Store {
         ownership: Ownership,
         from_patch: bool,
     ) -> ApiResult<WriteOutcome> {
-        let old = self.stored(rt, namespace, name).cloned().ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
+        let old = self
+            .stored(rt, namespace, name)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))?;
         check_type(rt, version, &body)?;
         let mut obj = body;
         match meta::name(&obj) {
@@ -314,7 +362,9 @@ impl Store {
                 meta::meta_mut(&mut obj).insert("name".into(), name.into());
             }
             n if n != name => {
-                return Err(ApiError::bad_request(format!("the name of the object ({n}) does not match the name on the URL ({name})")));
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )));
             }
             _ => {}
         }
@@ -324,7 +374,9 @@ impl Store {
                     meta::meta_mut(&mut obj).insert("namespace".into(), namespace.into());
                 }
                 ns if ns != namespace => {
-                    return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ));
                 }
                 _ => {}
             }
@@ -384,7 +436,16 @@ impl Store {
         {
             let old_meta = old["metadata"].as_object().cloned().unwrap_or_default();
             let m = meta::meta_mut(&mut obj);
-            for key in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "name", "namespace", "resourceVersion"] {
+            for key in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+                "name",
+                "namespace",
+                "resourceVersion",
+            ] {
                 match old_meta.get(key) {
                     Some(v) => m.insert(key.into(), v.clone()),
                     None => m.remove(key),
@@ -414,7 +475,15 @@ impl Store {
                 Some(Subresource::Status) => Scope::Status,
                 _ => Scope::Main { status_subresource: rt.status_subresource },
             };
-            fields::track_update(&old, &mut obj, manager, scope, &rt.api_version(version), &now, type_info(rt, version));
+            fields::track_update(
+                &old,
+                &mut obj,
+                manager,
+                scope,
+                &rt.api_version(version),
+                &now,
+                type_info(rt, version),
+            );
         }
         meta::drop_empty_metadata(&mut obj);
 
@@ -435,7 +504,10 @@ impl Store {
         }
         let rv = self.next_rv();
         meta::meta_mut(&mut obj).insert("resourceVersion".into(), rv.to_string().into());
-        self.objects.entry(Self::key_of(rt)).or_default().insert((namespace.to_string(), name.to_string()), obj.clone());
+        self.objects
+            .entry(Self::key_of(rt))
+            .or_default()
+            .insert((namespace.to_string(), name.to_string()), obj.clone());
         self.record(Change {
             rv,
             resource: Self::key_of(rt),
@@ -479,7 +551,17 @@ impl Store {
             PatchKind::Strategic => crate::patch::strategic::apply(&rt.kind, &live, patch)?,
             PatchKind::Apply => unreachable!("handled above"),
         };
-        self.update_inner(rt, version, namespace, name, subresource, patched, opts, Ownership::Update(opts.manager()), true)
+        self.update_inner(
+            rt,
+            version,
+            namespace,
+            name,
+            subresource,
+            patched,
+            opts,
+            Ownership::Update(opts.manager()),
+            true,
+        )
     }
 
     /// Server-side apply, creating the object when it is missing (kube-apiserver.md §5.5).
@@ -502,13 +584,19 @@ impl Store {
             ));
         };
         if manager.len() > 128 {
-            return Err(ApiError::new(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Too long: may not be more than 128 bytes"));
+            return Err(ApiError::new(
+                422,
+                "Invalid",
+                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Too long: may not be more than 128 bytes",
+            ));
         }
         check_type(rt, version, applied)?;
         match meta::name(applied) {
             "" => {}
             n if n != name => {
-                return Err(ApiError::bad_request(format!("the name of the object ({n}) does not match the name on the URL ({name})")));
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )));
             }
             _ => {}
         }
@@ -584,6 +672,9 @@ fn finalizers_added_while_deleting(old: &Value, new: &Value) -> Vec<Cause> {
     let list: Vec<String> = added.iter().map(|f| format!("{f:?}")).collect();
     vec![Cause::forbidden(
         "metadata.finalizers",
-        format!("no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}", list.join(", ")),
+        format!(
+            "no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+            list.join(", ")
+        ),
     )]
 }
