@@ -47,6 +47,10 @@ pub struct Args {
     /// and `cluster-b`, each in its own VPC.
     #[arg(long = "cluster", value_name = "NAME[:VPC_ID]")]
     clusters: Vec<String>,
+    /// Which Gateway API CRDs the clusters serve: `standard` or `experimental` (adds the
+    /// experimental fields, TCPRoute, UDPRoute, and TLSRoute v1alpha2/v1alpha3).
+    #[arg(long, default_value = "standard")]
+    gateway_api_channel: latticelab_crds::Channel,
 }
 
 /// A cluster as `--cluster` names it.
@@ -121,6 +125,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let mut config = ClusterConfig::new(&spec.name, &spec.vpc_id, index as u8);
         config.clock = Clock::wall();
         config.seed = args.seed.wrapping_add(index as u64 + 1);
+        config.gateway_api_channel = args.gateway_api_channel;
         let cluster =
             Cluster::new(config).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
         let listener = serve_https(&cluster, SocketAddr::new(args.bind, 0))

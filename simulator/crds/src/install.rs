@@ -7,10 +7,16 @@ use serde_json::{Value, json};
 use crate::aws;
 use crate::overlay::{column, lay};
 
-/// Every CRD a latticelab cluster serves at start: the AWS controller's and Gateway API's.
+/// Every CRD a latticelab cluster serves at start: the AWS controller's and Gateway API's
+/// standard channel.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
+    all_crds_for(Channel::Standard)
+}
+
+/// The AWS controller's CRDs and Gateway API's in `channel`.
+pub fn all_crds_for(channel: Channel) -> Vec<CustomResourceDefinition> {
     let mut crds = aws_crds();
-    crds.extend(gateway_api_crds());
+    crds.extend(gateway_api_crds_for(channel));
     crds
 }
 
@@ -44,16 +50,77 @@ const NAMESPACE_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 const SECTION_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 const HOSTNAME_PATTERN: &str = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
-/// Gateway API v1.5.1, standard channel (GatewayClass, Gateway, HTTPRoute, GRPCRoute, TLSRoute,
-/// ReferenceGrant), serving the versions upstream serves (Appendix B of kube-apiserver.md),
-/// with upstream's defaults — `backendRefs[].kind: Service`, `group: ""`, `weight: 1`, the
-/// default `/` path match — which decide how controllers read a route (controller.md H-9).
+/// A Gateway API release channel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Channel {
+    /// GatewayClass, Gateway, HTTPRoute, GRPCRoute, TLSRoute, ReferenceGrant.
+    #[default]
+    Standard,
+    /// The standard kinds with their experimental fields, plus TCPRoute and UDPRoute, and
+    /// TLSRoute also served as v1alpha2 and v1alpha3.
+    Experimental,
+}
+
+impl std::str::FromStr for Channel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "standard" => Ok(Self::Standard),
+            "experimental" => Ok(Self::Experimental),
+            other => Err(format!("unknown Gateway API channel {other:?}: expected standard or experimental")),
+        }
+    }
+}
+
+/// Gateway API v1.5.1, standard channel; see [`gateway_api_crds_for`].
 pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
-    use gateway_api::{gatewayclasses, gateways, grpcroutes, httproutes, referencegrants, tlsroutes};
+    gateway_api_crds_for(Channel::Standard)
+}
+
+/// Gateway API v1.5.1 in `channel`, serving the versions upstream serves (Appendix B of
+/// kube-apiserver.md), with upstream's defaults — `backendRefs[].kind: Service`,
+/// `group: ""`, `weight: 1`, the default `/` path match — which decide how controllers read
+/// a route (controller.md H-9).
+pub fn gateway_api_crds_for(channel: Channel) -> Vec<CustomResourceDefinition> {
+    let generated = match channel {
+        Channel::Standard => {
+            use gateway_api::{gatewayclasses, gateways, grpcroutes, httproutes, referencegrants, tlsroutes};
+            vec![
+                gatewayclasses::GatewayClass::crd(),
+                gateways::Gateway::crd(),
+                httproutes::HttpRoute::crd(),
+                grpcroutes::GrpcRoute::crd(),
+                tlsroutes::TlsRoute::crd(),
+                referencegrants::ReferenceGrant::crd(),
+            ]
+        }
+        Channel::Experimental => {
+            use gateway_api::experimental::{
+                gatewayclasses, gateways, grpcroutes, httproutes, referencegrants, tcproutes, tlsroutes, udproutes,
+            };
+            vec![
+                gatewayclasses::GatewayClass::crd(),
+                gateways::Gateway::crd(),
+                httproutes::HttpRoute::crd(),
+                grpcroutes::GrpcRoute::crd(),
+                tlsroutes::TlsRoute::crd(),
+                referencegrants::ReferenceGrant::crd(),
+                tcproutes::TcpRoute::crd(),
+                udproutes::UdpRoute::crd(),
+            ]
+        }
+    };
+    generated.into_iter().map(|crd| edit(crd, |value| upstream_facts(value, channel))).collect()
+}
+
+/// What the upstream CRD of each kind says beyond its Rust types.
+fn upstream_facts(crd: &mut Value, channel: Channel) {
     let age = || column("Age", "date", ".metadata.creationTimestamp", 0);
     let path_prefix_root = json!({"path": {"type": "PathPrefix", "value": "/"}});
-    vec![
-        edit(gatewayclasses::GatewayClass::crd(), |crd| {
+    let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or_default().to_string();
+    match kind.as_str() {
+        "GatewayClass" => {
             lay_all(
                 crd,
                 "spec.controllerName",
@@ -73,8 +140,8 @@ pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
             short_names(crd, &["gc"]);
             categories(crd, &["gateway-api"]);
             serve_also(crd, &["v1beta1"]);
-        }),
-        edit(gateways::Gateway::crd(), |crd| {
+        }
+        "Gateway" => {
             lay_all(crd, "spec.gatewayClassName", json!({"minLength": 1, "maxLength": 253}));
             lay_all(
                 crd,
@@ -111,8 +178,8 @@ pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
             short_names(crd, &["gtw"]);
             categories(crd, &["gateway-api"]);
             serve_also(crd, &["v1beta1"]);
-        }),
-        edit(httproutes::HttpRoute::crd(), |crd| {
+        }
+        "HTTPRoute" => {
             route_common(crd);
             lay_all(crd, "spec.rules", json!({"maxItems": 16, "default": [{"matches": [path_prefix_root]}]}));
             lay_all(crd, "spec.rules[].matches", json!({"maxItems": 64, "default": [path_prefix_root]}));
@@ -124,21 +191,24 @@ pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
             columns(crd, vec![column("Hostnames", "string", ".spec.hostnames", 0), age()]);
             categories(crd, &["gateway-api"]);
             serve_also(crd, &["v1beta1"]);
-        }),
-        edit(grpcroutes::GrpcRoute::crd(), |crd| {
+        }
+        "GRPCRoute" => {
             route_common(crd);
             lay_all(crd, "spec.rules", json!({"maxItems": 16}));
             lay_all(crd, "spec.rules[].matches[].method.type", json!({"default": "Exact"}));
             lay_all(crd, "spec.rules[].matches[].headers[].type", json!({"default": "Exact"}));
             columns(crd, vec![column("Hostnames", "string", ".spec.hostnames", 0), age()]);
             categories(crd, &["gateway-api"]);
-        }),
-        edit(tlsroutes::TlsRoute::crd(), |crd| {
+        }
+        "TLSRoute" => {
             route_common(crd);
             columns(crd, vec![age()]);
             categories(crd, &["gateway-api"]);
-        }),
-        edit(referencegrants::ReferenceGrant::crd(), |crd| {
+            if channel == Channel::Experimental {
+                serve_also(crd, &["v1alpha2", "v1alpha3"]);
+            }
+        }
+        "ReferenceGrant" => {
             lay_all(crd, "spec.from", json!({"minItems": 1, "maxItems": 16}));
             lay_all(crd, "spec.to", json!({"minItems": 1, "maxItems": 16}));
             lay_all(crd, "spec.from[].group", json!({"maxLength": 253, "pattern": GROUP_PATTERN}));
@@ -154,8 +224,39 @@ pub fn gateway_api_crds() -> Vec<CustomResourceDefinition> {
             // Upstream stores ReferenceGrant as v1beta1 and serves v1 beside it.
             serve_also(crd, &["v1beta1"]);
             set_storage(crd, "v1beta1");
-        }),
-    ]
+        }
+        "TCPRoute" | "UDPRoute" => {
+            lay_all(crd, "spec.parentRefs", json!({"maxItems": 32}));
+            lay_all(
+                crd,
+                "spec.parentRefs[].group",
+                json!({"default": "gateway.networking.k8s.io", "maxLength": 253, "pattern": GROUP_PATTERN}),
+            );
+            lay_all(
+                crd,
+                "spec.parentRefs[].kind",
+                json!({"default": "Gateway", "minLength": 1, "maxLength": 63, "pattern": KIND_PATTERN}),
+            );
+            lay_all(
+                crd,
+                "spec.rules[].backendRefs[].group",
+                json!({"default": "", "maxLength": 253, "pattern": GROUP_PATTERN}),
+            );
+            lay_all(
+                crd,
+                "spec.rules[].backendRefs[].kind",
+                json!({"default": "Service", "minLength": 1, "maxLength": 63, "pattern": KIND_PATTERN}),
+            );
+            lay_all(
+                crd,
+                "spec.rules[].backendRefs[].weight",
+                json!({"default": 1, "minimum": 0, "maximum": 1_000_000}),
+            );
+            columns(crd, vec![age()]);
+            categories(crd, &["gateway-api"]);
+        }
+        _ => {}
+    }
 }
 
 /// parentRefs, hostnames and backendRefs, shared by every route kind.
@@ -292,6 +393,15 @@ mod tests {
     fn every_overlay_path_resolves() {
         let crds = all_crds();
         assert_eq!(crds.len(), 12);
+        let experimental = gateway_api_crds_for(Channel::Experimental);
+        let kinds: Vec<&str> = experimental.iter().map(|c| c.spec.names.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "TLSRoute", "ReferenceGrant", "TCPRoute", "UDPRoute"]
+        );
+        let tls = experimental.iter().find(|c| c.spec.names.kind == "TLSRoute").unwrap();
+        let versions: Vec<&str> = tls.spec.versions.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(versions, ["v1", "v1alpha2", "v1alpha3"]);
         let missing = missing_paths().lock().unwrap().clone();
         assert!(missing.is_empty(), "overlay paths missing from the generated schemas: {missing:?}");
     }

@@ -4,6 +4,7 @@
 //!   Controller (ServiceExport, ServiceImport, TargetGroupPolicy, …), with the real CRDs'
 //!   required fields, enums, bounds and subresources;
 //! - [`install`]: the CustomResourceDefinition objects — the AWS kinds plus Gateway API v1.5
+//!   (standard or experimental channel)
 //!   (from the `gateway-api` crate's types, with the upstream schemas' defaults, enums and
 //!   printer columns laid over them, since generated Rust types cannot carry those).
 //!
@@ -14,4 +15,4 @@ pub mod aws;
 pub mod install;
 mod overlay;
 
-pub use install::{all_crds, aws_crds, gateway_api_crds};
+pub use install::{Channel, all_crds, all_crds_for, aws_crds, gateway_api_crds, gateway_api_crds_for};

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 use sim_core::{Clock, FaultDecision, FaultPlan, FaultPlans, SeededRng};
 use tokio::sync::watch;
 
+use latticelab_crds::Channel;
+
 use crate::builtin::ServiceNetwork;
 use crate::resource::ResourceType;
 use crate::store::{Store, WriteOptions};
@@ -25,6 +27,8 @@ pub struct ClusterConfig {
     pub token: String,
     /// Serve the AWS controller's and Gateway API CRDs from the start.
     pub install_crds: bool,
+    /// Which Gateway API channel those CRDs come from.
+    pub gateway_api_channel: Channel,
 }
 
 impl ClusterConfig {
@@ -41,6 +45,7 @@ impl ClusterConfig {
             clock: Clock::manual(),
             token: format!("latticelab-{name}-token"),
             install_crds: true,
+            gateway_api_channel: Channel::Standard,
         }
     }
 }
@@ -217,7 +222,7 @@ fn bootstrap(store: &mut Store, config: &ClusterConfig) -> Result<(), String> {
     if config.install_crds {
         let crd_type =
             store.registry.get("apiextensions.k8s.io", "customresourcedefinitions").cloned().ok_or("no CRD type")?;
-        for body in startup_crds() {
+        for body in startup_crds(config.gateway_api_channel) {
             let name = body["metadata"]["name"].as_str().unwrap_or_default().to_string();
             store.create(&crd_type, "v1", None, body.clone(), &opts).map_err(|e| format!("installing {name}: {e}"))?;
         }
@@ -227,9 +232,16 @@ fn bootstrap(store: &mut Store, config: &ClusterConfig) -> Result<(), String> {
 
 /// The startup CRDs as JSON, generated from the Rust types once per process (generation is
 /// the larger part of a cluster's start-up cost).
-fn startup_crds() -> &'static [Value] {
-    static CRDS: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
-    CRDS.get_or_init(|| latticelab_crds::all_crds().iter().filter_map(|crd| serde_json::to_value(crd).ok()).collect())
+fn startup_crds(channel: Channel) -> &'static [Value] {
+    static STANDARD: OnceLock<Vec<Value>> = OnceLock::new();
+    static EXPERIMENTAL: OnceLock<Vec<Value>> = OnceLock::new();
+    let cell = match channel {
+        Channel::Standard => &STANDARD,
+        Channel::Experimental => &EXPERIMENTAL,
+    };
+    cell.get_or_init(|| {
+        latticelab_crds::all_crds_for(channel).iter().filter_map(|crd| serde_json::to_value(crd).ok()).collect()
+    })
 }
 
 /// `.1` of the service range: the `kubernetes` Service's address.

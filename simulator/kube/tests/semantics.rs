@@ -328,3 +328,33 @@ async fn latency_faults_are_virtual_under_a_paused_clock() -> anyhow::Result<()>
     assert_eq!(started.elapsed().as_secs(), 5);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_experimental_channel_serves_more_kinds_and_versions() -> anyhow::Result<()> {
+    let mut config = sim_kube::ClusterConfig::new("x", "vpc-0aaaaaaaaaaaaaaa1", 0);
+    config.gateway_api_channel = latticelab_crds::Channel::Experimental;
+    let c = sim_kube::Cluster::new(config).map_err(anyhow::Error::msg)?;
+    let discovery = kube::Discovery::new(c.client()).run().await?;
+    let group = discovery.get("gateway.networking.k8s.io").expect("served");
+    let kinds: Vec<String> = group.versioned_resources("v1alpha2").into_iter().map(|(r, _)| r.kind).collect();
+    assert!(kinds.contains(&"TCPRoute".to_string()) && kinds.contains(&"UDPRoute".to_string()), "{kinds:?}");
+    let tls_v1alpha2 = ApiResource {
+        group: "gateway.networking.k8s.io".into(),
+        version: "v1alpha2".into(),
+        api_version: "gateway.networking.k8s.io/v1alpha2".into(),
+        kind: "TLSRoute".into(),
+        plural: "tlsroutes".into(),
+    };
+    let routes: Api<DynamicObject> = Api::default_namespaced_with(c.client(), &tls_v1alpha2);
+    let route: DynamicObject = serde_json::from_value(
+        json!({"apiVersion": "gateway.networking.k8s.io/v1alpha2", "kind": "TLSRoute", "metadata": {"name": "t"},
+        "spec": {"hostnames": ["a.example.com"], "parentRefs": [{"name": "gw"}], "rules": [{"backendRefs": [{"name": "svc", "port": 443}]}]}}),
+    )?;
+    let stored = routes.create(&PostParams::default(), &route).await?;
+    assert_eq!(stored.data["spec"]["rules"][0]["backendRefs"][0]["kind"], "Service");
+    // Read back through the storage version.
+    let v1 = ApiResource { version: "v1".into(), api_version: "gateway.networking.k8s.io/v1".into(), ..tls_v1alpha2 };
+    let through_v1: Api<DynamicObject> = Api::default_namespaced_with(c.client(), &v1);
+    assert_eq!(through_v1.get("t").await?.types.unwrap().api_version, "gateway.networking.k8s.io/v1");
+    Ok(())
+}
