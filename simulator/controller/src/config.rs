@@ -1,0 +1,91 @@
+//! Configuration as the real controller reads it (controller.md §6), and its behaviour
+//! profile.
+
+use std::time::Duration;
+
+use crate::quirks::Quirks;
+
+#[derive(Clone, Debug)]
+pub struct ControllerConfig {
+    /// `CLUSTER_NAME`: the `ClusterName` tag, ManagedBy, the GC scope.
+    pub cluster_name: String,
+    /// `CLUSTER_VPC_ID`: target groups' VPC, ManagedBy, the GC scope.
+    pub cluster_vpc_id: String,
+    /// `AWS_ACCOUNT_ID`: ManagedBy; the "is this service network local" check.
+    pub account_id: String,
+    /// `REGION`.
+    pub region: String,
+    /// `LATTICE_ENDPOINT`: the Lattice client's base URL.
+    pub lattice_endpoint: Option<String>,
+    /// `DEFAULT_SERVICE_NETWORK`.
+    pub default_service_network: String,
+    /// `ENABLE_SERVICE_NETWORK_OVERRIDE`.
+    pub enable_service_network_override: bool,
+    /// `DISABLE_TAGGING_SERVICE_API`. The Resource Groups Tagging API path is not modelled:
+    /// tag lookups always go through Lattice (`ListTargetGroups` + `ListTagsForResource`),
+    /// which is what the real controller does when this is `true`.
+    pub disable_tagging_service_api: bool,
+    /// `LATTICE_RETRY`: the requeue of a "retry needed" error (10 s).
+    pub lattice_retry: Duration,
+    /// The target-group garbage collector's period (30 s).
+    pub gc_interval: Duration,
+    /// `RECONCILE_DEFAULT_RESYNC_SECONDS` (0 = off).
+    pub resync: Option<Duration>,
+    /// Seed for random name suffixes; `None` draws from the OS.
+    pub seed: Option<u64>,
+    pub quirks: Quirks,
+}
+
+impl ControllerConfig {
+    pub fn new(cluster_name: &str, cluster_vpc_id: &str, account_id: &str, region: &str) -> Self {
+        Self {
+            cluster_name: cluster_name.into(),
+            cluster_vpc_id: cluster_vpc_id.into(),
+            account_id: account_id.into(),
+            region: region.into(),
+            lattice_endpoint: None,
+            default_service_network: String::new(),
+            enable_service_network_override: false,
+            disable_tagging_service_api: true,
+            lattice_retry: Duration::from_secs(10),
+            gc_interval: Duration::from_secs(30),
+            resync: None,
+            seed: None,
+            quirks: Quirks::profile("v2.1.3").expect("a known profile"),
+        }
+    }
+
+    /// Reads the environment the real controller reads; the cluster name, VPC id, account and
+    /// region are required (there is no IMDS to fall back on).
+    pub fn from_env() -> Result<Self, String> {
+        let var = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let required = |k: &str| var(k).ok_or_else(|| format!("{k} must be set (no instance metadata to fall back on)"));
+        let mut config = Self::new(&required("CLUSTER_NAME")?, &required("CLUSTER_VPC_ID")?, &required("AWS_ACCOUNT_ID")?, &required("REGION")?);
+        config.lattice_endpoint = var("LATTICE_ENDPOINT");
+        config.default_service_network = var("DEFAULT_SERVICE_NETWORK").unwrap_or_default();
+        config.enable_service_network_override = var("ENABLE_SERVICE_NETWORK_OVERRIDE").as_deref() == Some("true");
+        config.disable_tagging_service_api = var("DISABLE_TAGGING_SERVICE_API").as_deref() == Some("true");
+        if let Some(retry) = var("LATTICE_RETRY") {
+            let seconds: u64 = retry.trim_end_matches('s').parse().map_err(|_| format!("LATTICE_RETRY: not a number of seconds: {retry}"))?;
+            config.lattice_retry = Duration::from_secs(seconds);
+        }
+        if let Some(resync) = var("RECONCILE_DEFAULT_RESYNC_SECONDS") {
+            let seconds: u64 = resync.parse().map_err(|_| format!("RECONCILE_DEFAULT_RESYNC_SECONDS: not a number: {resync}"))?;
+            config.resync = (seconds > 0).then(|| Duration::from_secs(seconds.max(60)));
+        }
+        if let Some(profile) = var("LATTICELAB_CONTROLLER_PROFILE") {
+            config.quirks = Quirks::profile(&profile)?;
+        }
+        Ok(config)
+    }
+
+    /// `<AWS_ACCOUNT_ID>/<CLUSTER_NAME>/<CLUSTER_VPC_ID>` (controller.md §1.3).
+    pub fn managed_by(&self) -> String {
+        format!("{}/{}/{}", self.account_id, self.cluster_name, self.cluster_vpc_id)
+    }
+
+    /// Service-network override mode.
+    pub fn override_network(&self) -> Option<&str> {
+        (self.enable_service_network_override && !self.default_service_network.is_empty()).then_some(self.default_service_network.as_str())
+    }
+}

@@ -1,0 +1,109 @@
+//! The controller's Lattice layer, over `aws-sdk-vpclattice` only: target groups and targets,
+//! services, associations, listeners and rules, and tag lookups in Lattice-tagging mode
+//! (`ListTargetGroups` + `ListTagsForResource`, controller.md §2.6 and §6.1).
+
+pub mod routes;
+pub mod target_groups;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_sdk_vpclattice::Client;
+use aws_sdk_vpclattice::types::TargetGroupSummary;
+use tokio::time::Instant;
+
+use crate::error::{Result, aws};
+use crate::tags::Tags;
+
+/// Tags of one resource are cached this long in Lattice-tagging mode (quirk H-8).
+const TAG_CACHE_TTL: Duration = Duration::from_secs(60);
+
+pub struct Lattice {
+    pub client: Client,
+    /// `None` when the tag cache is off.
+    cache: Option<Mutex<HashMap<String, (Instant, Tags)>>>,
+}
+
+impl Lattice {
+    pub fn new(client: Client, tag_cache: bool) -> Self {
+        Self { client, cache: tag_cache.then(|| Mutex::new(HashMap::new())) }
+    }
+
+    /// Every target group (all pages), optionally in one VPC, in list order.
+    pub async fn list_target_groups(&self, vpc: Option<&str>) -> Result<Vec<TargetGroupSummary>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self.client.list_target_groups().set_vpc_identifier(vpc.map(String::from)).set_next_token(token).send().await.map_err(aws)?;
+            out.extend(page.items.unwrap_or_default());
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// A resource's tags (from the cache when it is on and fresh).
+    pub async fn tags(&self, arn: &str) -> Result<Tags> {
+        if let Some(cache) = &self.cache
+            && let Some((at, tags)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(arn)
+            && at.elapsed() < TAG_CACHE_TTL
+        {
+            return Ok(tags.clone());
+        }
+        let out = self.client.list_tags_for_resource().resource_arn(arn).send().await.map_err(aws)?;
+        let tags: Tags = out.tags.unwrap_or_default().into_iter().collect();
+        if let Some(cache) = &self.cache {
+            cache.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string(), (Instant::now(), tags.clone()));
+        }
+        Ok(tags)
+    }
+
+    fn forget(&self, arn: &str) {
+        if let Some(cache) = &self.cache {
+            cache.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
+        }
+    }
+
+    pub async fn tag(&self, arn: &str, tags: &Tags) -> Result<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.forget(arn);
+        self.client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone().into_iter().collect())).send().await.map_err(aws)?;
+        Ok(())
+    }
+
+    pub async fn untag(&self, arn: &str, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.forget(arn);
+        self.client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.to_vec())).send().await.map_err(aws)?;
+        Ok(())
+    }
+
+    /// Brings a resource's user tags (those not owned by the controller) to `wanted`.
+    pub async fn reconcile_user_tags(&self, arn: &str, current: &Tags, wanted: &Tags) -> Result<()> {
+        let stale: Vec<String> =
+            current.keys().filter(|k| !crate::tags::is_controller_tag(k) && !wanted.contains_key(*k)).cloned().collect();
+        let missing: Tags = wanted.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        self.untag(arn, &stale).await?;
+        self.tag(arn, &missing).await
+    }
+
+    /// Lattice-tagging `FindResourcesByTags`: target groups in `vpc` whose tags include every
+    /// wanted key with an equal value (an empty value matches an empty value).
+    pub async fn find_target_groups(&self, vpc: &str, wanted: &Tags) -> Result<Vec<TargetGroupSummary>> {
+        let mut found = Vec::new();
+        for tg in self.list_target_groups(Some(vpc)).await? {
+            let Some(arn) = tg.arn.clone() else { continue };
+            let tags = self.tags(&arn).await?;
+            if wanted.iter().all(|(k, v)| tags.get(k) == Some(v)) {
+                found.push(tg);
+            }
+        }
+        Ok(found)
+    }
+}

@@ -1,0 +1,210 @@
+//! Wiring the reconcilers to the cluster with kube-runtime: what triggers what (controller.md
+//! §2.1, §4.2, H-7, H-9) and the requeue policy (§2.2 step 6).
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use gateway_api::gateways::Gateway;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::ResourceExt;
+use latticelab_crds::aws::{ServiceExport, ServiceImport, TargetGroupPolicy};
+use tokio::task::JoinHandle;
+
+use crate::config::ControllerConfig;
+use crate::error::Error;
+use crate::model::export::service_name;
+use crate::model::route::{Route, RouteKind};
+use crate::quirks::Quirk;
+use crate::reconcile::{self, Context};
+use crate::tags;
+
+/// A running controller; dropping it stops every loop.
+pub struct Running {
+    pub context: Arc<Context>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Exports mapped from a Service: the export of the same name, else the exports whose
+/// `service-name` annotation names it — only the first of them under H-7.
+fn exports_for_service(store: &Store<ServiceExport>, namespace: &str, service: &str, first_only: bool) -> Vec<ObjectRef<ServiceExport>> {
+    let mut exports: Vec<Arc<ServiceExport>> = store.state().into_iter().filter(|e| e.namespace().as_deref() == Some(namespace)).collect();
+    exports.sort_by_key(|e| e.name_any());
+    if let Some(same) = exports.iter().find(|e| e.name_any() == service) {
+        return vec![ObjectRef::from_obj(same.as_ref())];
+    }
+    let named: Vec<ObjectRef<ServiceExport>> = exports.iter().filter(|e| service_name(e) == service).map(|e| ObjectRef::from_obj(e.as_ref())).collect();
+    if first_only { named.into_iter().take(1).collect() } else { named }
+}
+
+/// Route watch filter: generation, and the standalone / tags / allow-takeover annotations.
+fn route_predicate(obj: &DynamicObject) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    obj.metadata.generation.hash(&mut h);
+    for key in [tags::STANDALONE, tags::USER_TAGS, tags::ALLOW_TAKEOVER_FROM] {
+        obj.annotations().get(key).hash(&mut h);
+    }
+    obj.metadata.deletion_timestamp.is_some().hash(&mut h);
+    Some(h.finish())
+}
+
+fn routes_using<F>(store: &Store<DynamicObject>, kind: RouteKind, wanted: F) -> Vec<ObjectRef<DynamicObject>>
+where
+    F: Fn(&Route) -> bool,
+{
+    store
+        .state()
+        .into_iter()
+        .filter(|o| wanted(&Route::from_json(kind, &serde_json::to_value(o.as_ref()).unwrap_or_default())))
+        .map(|o| ObjectRef::from_obj_with(o.as_ref(), reconcile::route::api_resource(kind)))
+        .collect()
+}
+
+fn error_policy_key(ctx: &Context, key: &str, error: &Error) -> Action {
+    Action::requeue(ctx.backoff(key, error))
+}
+
+/// Starts every reconciler of one controller instance (and the GC, and the default-network
+/// start-up step) against `kube` and `lattice`.
+pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, config: ControllerConfig) -> Running {
+    let ctx = Arc::new(Context::new(kube.clone(), lattice, config));
+    reconcile::gateway::ensure_default_network(&ctx).await;
+    let mut tasks = Vec::new();
+    let wc = watcher::Config::default;
+
+    // ServiceExport, triggered by Services, EndpointSlices and TargetGroupPolicies.
+    let exports = Controller::new(Api::<ServiceExport>::all(kube.clone()), wc());
+    let store = exports.store();
+    let first_only = ctx.config.quirks.has(Quirk::FirstExportOnlyGetsServiceEvents);
+    let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
+    let exports = exports
+        .watches(Api::<Service>::all(kube.clone()), wc(), move |svc: Service| {
+            exports_for_service(&s1, &svc.namespace().unwrap_or_default(), &svc.name_any(), first_only)
+        })
+        .watches(Api::<EndpointSlice>::all(kube.clone()), wc(), move |slice: EndpointSlice| match slice.labels().get("kubernetes.io/service-name") {
+            Some(svc) => exports_for_service(&s2, &slice.namespace().unwrap_or_default(), svc, first_only),
+            None => vec![],
+        })
+        .watches(Api::<TargetGroupPolicy>::all(kube.clone()), wc(), move |tgp: TargetGroupPolicy| {
+            let ns = tgp.namespace().unwrap_or_default();
+            let r = &tgp.spec.target_ref;
+            match r.kind.as_str() {
+                "ServiceExport" if r.group.is_empty() || r.group == latticelab_crds::aws::GROUP => {
+                    s3.get(&ObjectRef::new(&r.name).within(&ns)).map(|e| ObjectRef::from_obj(e.as_ref())).into_iter().collect()
+                }
+                "Service" => s3.get(&ObjectRef::new(&r.name).within(&ns)).map(|e| ObjectRef::from_obj(e.as_ref())).into_iter().collect(),
+                _ => vec![],
+            }
+        });
+    let export_ctx = ctx.clone();
+    tasks.push(tokio::spawn(async move {
+        exports
+            .run(
+                |obj, ctx| async move { reconcile::export::reconcile(obj, ctx).await },
+                |obj, err, ctx: Arc<Context>| error_policy_key(&ctx, &reconcile::export::key(&obj), err),
+                export_ctx,
+            )
+            .for_each(|_| async {})
+            .await;
+    }));
+
+    // Routes of each kind, filtered by generation and the annotations that matter.
+    for kind in RouteKind::ALL {
+        let ar = reconcile::route::api_resource(kind);
+        let api = Api::<DynamicObject>::all_with(kube.clone(), &ar);
+        let writer = reflector::store::Writer::new(ar.clone());
+        let reader = writer.as_reader();
+        // kube-runtime's predicate_filter needs a Default dynamic type, which ApiResource is
+        // not; the same filter, by uid, here.
+        let seen = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, u64>::new()));
+        let trigger = watcher(api, wc()).default_backoff().reflect(writer).applied_objects().filter(move |item| {
+            let pass = match item {
+                Ok(obj) => {
+                    let uid = obj.uid().unwrap_or_default();
+                    let value = route_predicate(obj);
+                    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                    seen.insert(uid, value.unwrap_or_default()) != value
+                }
+                Err(_) => true,
+            };
+            futures::future::ready(pass)
+        });
+        let controller = Controller::for_stream_with(trigger, reader.clone(), ar.clone());
+        let (r1, r2, r3, r4) = (reader.clone(), reader.clone(), reader.clone(), reader.clone());
+        let strict_group = ctx.config.quirks.has(Quirk::ImportEventsNeedExplicitGroup);
+        let controller = controller
+            .watches(Api::<Gateway>::all(kube.clone()), wc(), move |gw: Gateway| {
+                let (ns, name) = (gw.namespace().unwrap_or_default(), gw.name_any());
+                routes_using(&r1, kind, |r| r.parent_refs.iter().any(|p| p.name == name && p.namespace == ns))
+            })
+            .watches(Api::<Service>::all(kube.clone()), wc(), move |svc: Service| {
+                let (ns, name) = (svc.namespace().unwrap_or_default(), svc.name_any());
+                routes_using(&r2, kind, |r| r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| b.kind == "Service" && b.name == name && b.namespace == ns))
+            })
+            .watches(Api::<EndpointSlice>::all(kube.clone()), wc(), move |slice: EndpointSlice| {
+                let ns = slice.namespace().unwrap_or_default();
+                let Some(svc) = slice.labels().get("kubernetes.io/service-name").cloned() else { return vec![] };
+                routes_using(&r3, kind, |r| r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| b.kind == "Service" && b.name == svc && b.namespace == ns))
+            })
+            .watches(Api::<ServiceImport>::all(kube.clone()), wc(), move |import: ServiceImport| {
+                let (ns, name) = (import.namespace().unwrap_or_default(), import.name_any());
+                routes_using(&r4, kind, |r| {
+                    r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| {
+                        // H-9: only a nil group or our group counts; the CRD defaults it to "".
+                        let group_ok = match b.group.as_deref() {
+                            None => true,
+                            Some(g) => g == latticelab_crds::aws::GROUP || (!strict_group && g.is_empty()),
+                        };
+                        b.is_import() && group_ok && b.name == name && b.namespace == ns
+                    })
+                })
+            });
+        let route_ctx = ctx.clone();
+        tasks.push(tokio::spawn(async move {
+            controller
+                .run(
+                    move |obj, ctx| async move { reconcile::route::reconcile(kind, obj, ctx).await },
+                    move |obj, err, ctx: Arc<Context>| {
+                        let key = reconcile::route::key(kind, &obj.namespace().unwrap_or_default(), &obj.name_any());
+                        error_policy_key(&ctx, &key, err)
+                    },
+                    route_ctx,
+                )
+                .for_each(|_| async {})
+                .await;
+        }));
+    }
+
+    // Gateways.
+    let gateway_ctx = ctx.clone();
+    let gateways = Controller::new(Api::<Gateway>::all(kube.clone()), wc());
+    tasks.push(tokio::spawn(async move {
+        gateways
+            .run(
+                |obj, ctx| async move { reconcile::gateway::reconcile(obj, ctx).await },
+                |obj, err, ctx: Arc<Context>| {
+                    let key = format!("Gateway/{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
+                    error_policy_key(&ctx, &key, err)
+                },
+                gateway_ctx,
+            )
+            .for_each(|_| async {})
+            .await;
+    }));
+
+    tasks.push(tokio::spawn(reconcile::gc::run(ctx.clone())));
+    Running { context: ctx, tasks }
+}
