@@ -3,5 +3,7 @@
 //!
 //! # Layout
 //! - [`cli`]: the `latticelab` verbs, one module each.
+//! - [`world`]: clusters, the Lattice simulator and the controllers of one scenario.
 
 pub mod cli;
+pub mod world;

@@ -22,6 +22,7 @@ pub mod names;
 pub mod quirks;
 pub mod reconcile;
 pub mod runtime;
+pub mod sdk;
 pub mod tags;
 
 pub use config::ControllerConfig;

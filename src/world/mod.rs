@@ -1,0 +1,167 @@
+//! The world a scenario runs in: N embedded clusters (name, VPC), one Lattice simulator,
+//! one reference controller per cluster, one seed, and time that is virtual whenever the
+//! tokio clock is paused.
+
+mod manifests;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::Value;
+use sim_controller::{ControllerConfig, Quirks, Running};
+use sim_core::Clock;
+use sim_kube::{Cluster, ClusterConfig};
+use sim_lattice::client::InProcessHttpClient;
+use sim_lattice::state::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
+use sim_lattice::{Simulator, SimulatorOptions, wire};
+
+pub use manifests::Applied;
+
+/// One cluster of a world.
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    pub name: String,
+    pub vpc_id: String,
+}
+
+impl ClusterSpec {
+    pub fn new(name: &str, vpc_id: &str) -> Self {
+        Self { name: name.into(), vpc_id: vpc_id.into() }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct WorldConfig {
+    pub clusters: Vec<ClusterSpec>,
+    pub seed: u64,
+    /// The reference controllers' behaviour profile.
+    pub quirks: Quirks,
+    /// Start a reference controller per cluster.
+    pub controllers: bool,
+}
+
+impl WorldConfig {
+    pub fn new(clusters: &[(&str, &str)]) -> Self {
+        Self {
+            clusters: clusters.iter().map(|(n, v)| ClusterSpec::new(n, v)).collect(),
+            seed: 0,
+            quirks: Quirks::profile("v2.1.3").expect("a known profile"),
+            controllers: true,
+        }
+    }
+}
+
+pub struct WorldCluster {
+    pub spec: ClusterSpec,
+    pub cluster: Cluster,
+    pub client: kube::Client,
+    pub controller: Option<Running>,
+}
+
+pub struct World {
+    pub sim: Simulator,
+    pub clusters: Vec<WorldCluster>,
+    pub config: WorldConfig,
+}
+
+/// The SDK client a controller (or an observer) in this world uses: in-process, its own retry
+/// partition, the controller's retry policy.
+pub fn lattice_client(sim: &Simulator, config: &ControllerConfig) -> aws_sdk_vpclattice::Client {
+    let conf = sim_controller::sdk::lattice_config(config)
+        .endpoint_url("http://lattice.in-process.invalid")
+        .http_client(InProcessHttpClient::new(wire::router(sim.clone())))
+        .build();
+    aws_sdk_vpclattice::Client::from_conf(conf)
+}
+
+impl World {
+    /// Starts the simulator, the clusters and (when configured) their controllers. Must run
+    /// inside a tokio runtime; with a paused clock everything runs on virtual time.
+    pub async fn start(config: WorldConfig) -> anyhow::Result<World> {
+        let sim = Simulator::new(SimulatorOptions { seed: config.seed, clock: Clock::tokio(), ..SimulatorOptions::default() });
+        let mut clusters = Vec::new();
+        for (i, spec) in config.clusters.iter().enumerate() {
+            let mut cc = ClusterConfig::new(&spec.name, &spec.vpc_id, i as u8);
+            cc.clock = Clock::tokio();
+            cc.seed = config.seed.wrapping_mul(31).wrapping_add(i as u64 + 1);
+            let cluster = Cluster::new(cc).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
+            let client = cluster.client();
+            let mut wc = WorldCluster { spec: spec.clone(), cluster, client, controller: None };
+            if config.controllers {
+                wc.controller = Some(Self::controller_for(&sim, &wc, &config, i).await);
+            }
+            clusters.push(wc);
+        }
+        Ok(World { sim, clusters, config })
+    }
+
+    /// The configuration the reference controller of cluster `index` runs with.
+    pub fn controller_config(spec: &ClusterSpec, config: &WorldConfig, index: usize) -> ControllerConfig {
+        let mut cc = ControllerConfig::new(&spec.name, &spec.vpc_id, DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
+        cc.seed = Some(config.seed.wrapping_mul(131).wrapping_add(index as u64 + 7));
+        cc.quirks = config.quirks.clone();
+        cc
+    }
+
+    async fn controller_for(sim: &Simulator, wc: &WorldCluster, config: &WorldConfig, index: usize) -> Running {
+        let cc = Self::controller_config(&wc.spec, config, index);
+        let lattice = lattice_client(sim, &cc);
+        sim_controller::start(wc.client.clone(), lattice, cc).await
+    }
+
+    /// Replaces cluster `name`'s controller (to change its configuration mid-scenario).
+    pub async fn restart_controller(&mut self, name: &str, change: impl FnOnce(&mut ControllerConfig)) -> anyhow::Result<()> {
+        let index = self.index(name)?;
+        let mut cc = Self::controller_config(&self.clusters[index].spec, &self.config, index);
+        change(&mut cc);
+        self.clusters[index].controller = None;
+        let lattice = lattice_client(&self.sim, &cc);
+        self.clusters[index].controller = Some(sim_controller::start(self.clusters[index].client.clone(), lattice, cc).await);
+        Ok(())
+    }
+
+    fn index(&self, name: &str) -> anyhow::Result<usize> {
+        self.clusters.iter().position(|c| c.spec.name == name).with_context(|| format!("no cluster named {name}"))
+    }
+
+    pub fn cluster(&self, name: &str) -> anyhow::Result<&WorldCluster> {
+        Ok(&self.clusters[self.index(name)?])
+    }
+
+    pub fn kube(&self, name: &str) -> anyhow::Result<kube::Client> {
+        Ok(self.cluster(name)?.client.clone())
+    }
+
+    /// A Lattice client for the world's own setup steps (creating service networks).
+    pub fn lattice(&self) -> aws_sdk_vpclattice::Client {
+        let cc = ControllerConfig::new("latticelab-harness", "vpc-0000000000000000", DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
+        lattice_client(&self.sim, &cc)
+    }
+
+    /// Creates a service network and associates it with the VPCs of `clusters`.
+    pub async fn service_network(&self, name: &str, clusters: &[&str]) -> anyhow::Result<String> {
+        let lattice = self.lattice();
+        let sn = lattice.create_service_network().name(name).send().await.context("CreateServiceNetwork")?;
+        let id = sn.id.unwrap_or_default();
+        for c in clusters {
+            let vpc = self.cluster(c)?.spec.vpc_id.clone();
+            lattice.create_service_network_vpc_association().service_network_identifier(&id).vpc_identifier(vpc).send().await.context("CreateServiceNetworkVpcAssociation")?;
+        }
+        Ok(id)
+    }
+
+    /// The whole Lattice state of the default account and region (read-only inspection).
+    pub fn lattice_state(&self) -> Value {
+        let snapshot = self.sim.snapshot_json();
+        snapshot[format!("{DEFAULT_ACCOUNT_ID}/{DEFAULT_REGION}")].clone()
+    }
+
+    /// Waits for `check` on the world (virtual time under a paused clock).
+    pub async fn eventually<T, F, Fut>(&self, within: Duration, check: F) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, String>>,
+    {
+        sim_core::eventually(within, check).await.map_err(anyhow::Error::new)
+    }
+}
