@@ -2,6 +2,7 @@
 //! in-process, on virtual time.
 
 mod reconciler {
+    pub mod edge_cases;
     pub mod smoke;
     pub mod support;
 }

@@ -128,3 +128,80 @@ pub fn forwards(world: &World) -> Vec<(String, i64)> {
 pub fn targets(tg: &Value) -> Vec<(String, i64)> {
     tg["targets"].as_array().into_iter().flatten().map(|t| (t["id"].as_str().unwrap_or_default().to_string(), t["port"].as_i64().unwrap_or_default())).collect()
 }
+
+/// `(reason, message)` of the core Events about `name` in `cluster`.
+pub async fn events(world: &World, cluster: &str, name: &str) -> Vec<(String, String)> {
+    let api: kube::Api<k8s_openapi::api::core::v1::Event> = kube::Api::all(world.kube(cluster).unwrap());
+    api.list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some(name))
+        .map(|e| (e.reason.unwrap_or_default(), e.message.unwrap_or_default()))
+        .collect()
+}
+
+/// `(type, status, reason)` of the first parent's conditions of an HTTPRoute.
+pub async fn route_conditions(world: &World, cluster: &str, name: &str) -> Vec<(String, String, String)> {
+    let route = world.get(cluster, "gateway.networking.k8s.io/v1", "HTTPRoute", Some("default"), name).await.unwrap().unwrap_or_default();
+    route["status"]["parents"][0]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (c["type"].as_str().unwrap_or_default().into(), c["status"].as_str().unwrap_or_default().into(), c["reason"].as_str().unwrap_or_default().into()))
+        .collect()
+}
+
+pub async fn finalizers(world: &World, cluster: &str, api_version: &str, kind: &str, name: &str) -> Option<Vec<String>> {
+    let obj = world.get(cluster, api_version, kind, Some("default"), name).await.unwrap()?;
+    Some(obj["metadata"]["finalizers"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(String::from)).collect())
+}
+
+pub const EXPORTS: &str = "application-networking.k8s.aws/v1alpha1";
+
+/// Runs the world for `d` of virtual time (the controllers act meanwhile).
+pub async fn pass(d: Duration) {
+    tokio::time::sleep(d).await;
+}
+
+/// Exports `name` (Service with two pods, exportedPorts 80/HTTP) from `cluster`.
+pub async fn exported(world: &World, cluster: &str, name: &str) -> Value {
+    world.apply(cluster, &service(name, &[("http", 80, 8080)], &["10.0.1.1", "10.0.1.2"])).await.unwrap();
+    world.apply(cluster, &export(name, Some(&[(80, "HTTP")]), &[])).await.unwrap();
+    world
+        .eventually(WITHIN, || async {
+            let groups: Vec<Value> = exported_groups(world, name).into_iter().filter(|g| g["tags"]["application-networking.k8s.aws/ClusterName"] == cluster).collect();
+            match groups.as_slice() {
+                [one] if targets(one).len() == 2 => Ok(one.clone()),
+                other => Err(format!("{} groups", other.len())),
+            }
+        })
+        .await
+        .unwrap()
+}
+
+/// A Gateway in `cluster` and a route there importing `name` (weight 1).
+pub async fn imported(world: &World, cluster: &str, route_name: &str, name: &str, annotations: &[(&str, &str)]) {
+    world.apply(cluster, GATEWAY).await.unwrap();
+    world.apply(cluster, &import(name, annotations)).await.unwrap();
+    world.apply(cluster, &route(route_name, &[("ServiceImport", name, 1)])).await.unwrap();
+}
+
+/// Waits until the routes' rules forward exactly `wanted`.
+pub async fn forwards_become(world: &World, wanted: Vec<(String, i64)>) {
+    world
+        .eventually(WITHIN, || async {
+            let mut f = forwards(world);
+            f.sort();
+            let mut w = wanted.clone();
+            w.sort();
+            if f == w { Ok(()) } else { Err(format!("forwards {f:?}, wanted {w:?}")) }
+        })
+        .await
+        .unwrap();
+}
+
+pub fn id(tg: &Value) -> String {
+    tg["id"].as_str().unwrap_or_default().to_string()
+}

@@ -19,6 +19,7 @@ pub mod error;
 pub mod lattice;
 pub mod model;
 pub mod names;
+pub mod objects;
 pub mod quirks;
 pub mod reconcile;
 pub mod runtime;

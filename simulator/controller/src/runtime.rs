@@ -12,12 +12,13 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::ResourceExt;
-use latticelab_crds::aws::{ServiceExport, ServiceImport, TargetGroupPolicy};
+use latticelab_crds::aws::{ServiceImport, TargetGroupPolicy};
 use tokio::task::JoinHandle;
 
 use crate::config::ControllerConfig;
 use crate::error::Error;
 use crate::model::export::service_name;
+use crate::objects::{export_from, export_resource};
 use crate::model::route::{Route, RouteKind};
 use crate::quirks::Quirk;
 use crate::reconcile::{self, Context};
@@ -39,13 +40,15 @@ impl Drop for Running {
 
 /// Exports mapped from a Service: the export of the same name, else the exports whose
 /// `service-name` annotation names it — only the first of them under H-7.
-fn exports_for_service(store: &Store<ServiceExport>, namespace: &str, service: &str, first_only: bool) -> Vec<ObjectRef<ServiceExport>> {
-    let mut exports: Vec<Arc<ServiceExport>> = store.state().into_iter().filter(|e| e.namespace().as_deref() == Some(namespace)).collect();
+fn exports_for_service(store: &Store<DynamicObject>, namespace: &str, service: &str, first_only: bool) -> Vec<ObjectRef<DynamicObject>> {
+    let mut exports: Vec<Arc<DynamicObject>> = store.state().into_iter().filter(|e| e.namespace().as_deref() == Some(namespace)).collect();
     exports.sort_by_key(|e| e.name_any());
+    let r = |e: &DynamicObject| ObjectRef::from_obj_with(e, export_resource());
     if let Some(same) = exports.iter().find(|e| e.name_any() == service) {
-        return vec![ObjectRef::from_obj(same.as_ref())];
+        return vec![r(same)];
     }
-    let named: Vec<ObjectRef<ServiceExport>> = exports.iter().filter(|e| service_name(e) == service).map(|e| ObjectRef::from_obj(e.as_ref())).collect();
+    let named: Vec<ObjectRef<DynamicObject>> =
+        exports.iter().filter(|e| export_from(e).is_ok_and(|x| service_name(&x) == service)).map(|e| r(e)).collect();
     if first_only { named.into_iter().take(1).collect() } else { named }
 }
 
@@ -86,7 +89,8 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
     let wc = watcher::Config::default;
 
     // ServiceExport, triggered by Services, EndpointSlices and TargetGroupPolicies.
-    let exports = Controller::new(Api::<ServiceExport>::all(kube.clone()), wc());
+    let export_ar = export_resource();
+    let exports = Controller::new_with(Api::<DynamicObject>::all_with(kube.clone(), &export_ar), wc(), export_ar.clone());
     let store = exports.store();
     let first_only = ctx.config.quirks.has(Quirk::FirstExportOnlyGetsServiceEvents);
     let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
@@ -102,10 +106,10 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
             let ns = tgp.namespace().unwrap_or_default();
             let r = &tgp.spec.target_ref;
             match r.kind.as_str() {
-                "ServiceExport" if r.group.is_empty() || r.group == latticelab_crds::aws::GROUP => {
-                    s3.get(&ObjectRef::new(&r.name).within(&ns)).map(|e| ObjectRef::from_obj(e.as_ref())).into_iter().collect()
+                "ServiceExport" | "Service" if r.kind == "Service" || r.group.is_empty() || r.group == latticelab_crds::aws::GROUP => {
+                    let wanted = ObjectRef::new_with(&r.name, export_resource()).within(&ns);
+                    s3.get(&wanted).map(|e| ObjectRef::from_obj_with(e.as_ref(), export_resource())).into_iter().collect()
                 }
-                "Service" => s3.get(&ObjectRef::new(&r.name).within(&ns)).map(|e| ObjectRef::from_obj(e.as_ref())).into_iter().collect(),
                 _ => vec![],
             }
         });
@@ -114,7 +118,10 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
         exports
             .run(
                 |obj, ctx| async move { reconcile::export::reconcile(obj, ctx).await },
-                |obj, err, ctx: Arc<Context>| error_policy_key(&ctx, &reconcile::export::key(&obj), err),
+                |obj, err, ctx: Arc<Context>| {
+                    let key = format!("ServiceExport/{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
+                    error_policy_key(&ctx, &key, err)
+                },
                 export_ctx,
             )
             .for_each(|_| async {})

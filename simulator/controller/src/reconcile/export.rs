@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use kube::runtime::controller::Action;
 use kube::ResourceExt;
 use latticelab_crds::aws::{ServiceExport, TargetGroupPolicy};
 
 use super::{Context, Involved, add_finalizer, remove_finalizer};
 use crate::error::{Error, Result};
+use crate::objects::{exports_api, get_export};
 use crate::model::TargetGroupModel;
 use crate::model::export::{ExportInputs, build, service_name};
 use crate::quirks::Quirk;
@@ -27,18 +28,18 @@ fn federated(export: &ServiceExport) -> bool {
     export.annotations().get(tags::FEDERATION).map(String::as_str) == Some(tags::FEDERATION_VALUE)
 }
 
-pub async fn reconcile(export: Arc<ServiceExport>, ctx: Arc<Context>) -> Result<Action> {
-    let namespace = export.namespace().unwrap_or_default();
-    let api: Api<ServiceExport> = Api::namespaced(ctx.kube.clone(), &namespace);
+pub async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let api = exports_api(&ctx.kube, &namespace);
     // The cached copy may be stale; act on the stored one (gone: nothing to do).
-    let Some(export) = api.get_opt(&export.name_any()).await? else { return Ok(Action::await_change()) };
+    let Some((export, stored)) = get_export(&ctx.kube, &namespace, &obj.name_any()).await? else { return Ok(Action::await_change()) };
     let has_finalizer = export.finalizers().iter().any(|f| f == tags::EXPORT_FINALIZER);
     if !federated(&export) {
         // E-X1: ignored. With the annotation removed after the fact the real controller
         // never cleans up (H-3); the fixed profile releases the export.
         if has_finalizer && !ctx.config.quirks.has(Quirk::FederationRemovalStrandsFinalizer) {
             deploy_delete(&export, &ctx).await?;
-            remove_finalizer(&api, &export, tags::EXPORT_FINALIZER).await?;
+            remove_finalizer(&api, &stored, tags::EXPORT_FINALIZER).await?;
         }
         return Ok(Action::await_change());
     }
@@ -47,12 +48,12 @@ pub async fn reconcile(export: Arc<ServiceExport>, ctx: Arc<Context>) -> Result<
             ctx.event(Involved::of(&export), COMPONENT, "Warning", "FailedDeployModel", &format!("Failed deploy model due to {e}")).await;
             return Err(e);
         }
-        if let Err(e) = remove_finalizer(&api, &export, tags::EXPORT_FINALIZER).await {
+        if let Err(e) = remove_finalizer(&api, &stored, tags::EXPORT_FINALIZER).await {
             tracing::info!("removing the finalizer of {}: {e}", key(&export));
         }
         return Ok(Action::await_change());
     }
-    if let Err(e) = add_finalizer(&api, &export, tags::EXPORT_FINALIZER).await {
+    if let Err(e) = add_finalizer(&api, &stored, tags::EXPORT_FINALIZER).await {
         ctx.event(Involved::of(&export), COMPONENT, "Warning", "FailedAddFinalizer", &format!("Failed add finalizer due to {e}")).await;
         return Err(Error::Deploy("TODO".into()));
     }

@@ -2,7 +2,6 @@
 //! the write side of the deploy lock.
 
 use kube::api::{Api, DynamicObject};
-use latticelab_crds::aws::ServiceExport;
 
 use super::Context;
 use crate::error::Result;
@@ -36,10 +35,10 @@ pub async fn collect(ctx: &Context) -> Result<Vec<String>> {
         }
         let fields = (tg.port.unwrap_or_default(), tg.protocol.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(), tg.ip_address_type.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(), tag(tags::PROTOCOL_VERSION));
         let stale = if source == "ServiceExport" {
-            match Api::<ServiceExport>::namespaced(ctx.kube.clone(), &svc_ns).get_opt(&svc_name).await? {
+            match crate::objects::get_export(&ctx.kube, &svc_ns, &svc_name).await? {
                 None => true,
-                Some(export) if export.metadata.deletion_timestamp.is_some() => true,
-                Some(mut export) => {
+                Some((export, _)) if export.metadata.deletion_timestamp.is_some() => true,
+                Some((mut export, _)) => {
                     if ctx.config.quirks.has(Quirk::GcFirstExportedPortOnly)
                         && let Some(ports) = export.spec.exported_ports.as_mut()
                     {

@@ -85,9 +85,17 @@ pub fn owned_part(obj: &Value, scope: Scope) -> Value {
     Value::Object(out)
 }
 
-fn key_of(item: &Value, keys: &[String]) -> String {
-    let map: Map<String, Value> =
-        keys.iter().map(|k| (k.clone(), item.get(k).cloned().unwrap_or(Value::Null))).collect();
+/// The key of a list-map element. A key field the element leaves out takes its default
+/// (`protocol: TCP` for Service ports), as structured-merge-diff does for defaulted keys, so
+/// that an applied `{port: 80}` meets the stored `{port: 80, protocol: TCP}`.
+fn key_of(item: &Value, keys: &[String], types: TypeInfo, item_path: &str) -> String {
+    let map: Map<String, Value> = keys
+        .iter()
+        .map(|k| {
+            let value = item.get(k).cloned().filter(|v| !v.is_null()).or_else(|| types.key_default(item_path, k)).unwrap_or(Value::Null);
+            (k.clone(), value)
+        })
+        .collect();
     Value::Object(map).to_string()
 }
 
@@ -113,7 +121,7 @@ fn collect_at(value: &Value, path: &mut Path, type_path: &str, types: TypeInfo, 
             ListType::Map(keys) => {
                 let item_type = format!("{type_path}[]");
                 for item in items {
-                    path.push(Step::Key(key_of(item, &keys)));
+                    path.push(Step::Key(key_of(item, &keys, types, &item_type)));
                     set.insert(path.clone());
                     collect_at(item, path, &item_type, types, set);
                     path.pop();
@@ -146,7 +154,8 @@ pub fn get<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
             Step::Field(k) => v.get(k)?,
             Step::Key(key) => {
                 let key: Map<String, Value> = serde_json::from_str(key).ok()?;
-                v.as_array()?.iter().find(|item| key.iter().all(|(k, kv)| item.get(k).unwrap_or(&Value::Null) == kv))?
+                // A key field left out of an element matches its defaulted value.
+                v.as_array()?.iter().find(|item| key.iter().all(|(k, kv)| item.get(k).is_none_or(Value::is_null) || item.get(k) == Some(kv)))?
             }
             Step::Value(json) => {
                 let wanted: Value = serde_json::from_str(json).ok()?;
@@ -210,8 +219,8 @@ pub fn merge_applied(live: &Value, applied: &Value, type_path: &str, types: Type
                 let item_type = format!("{type_path}[]");
                 let mut out = l.clone();
                 for item in a {
-                    let key = key_of(item, &keys);
-                    match out.iter().position(|o| key_of(o, &keys) == key) {
+                    let key = key_of(item, &keys, types, &item_type);
+                    match out.iter().position(|o| key_of(o, &keys, types, &item_type) == key) {
                         Some(i) => out[i] = merge_applied(&out[i], item, &item_type, types),
                         None => out.push(item.clone()),
                     }
@@ -581,5 +590,21 @@ mod tests {
         track_update(&live, &mut edited, "kubectl-edit", MAIN, "v1", "t", types);
         let err = apply(&edited, &json!({"data": {"a": "1"}}), applier("one", false), types).unwrap_err();
         assert_eq!(err[0].manager, "kubectl-edit");
+    }
+}
+
+#[cfg(test)]
+mod defaulted_keys {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_applied_port_without_protocol_meets_the_defaulted_one() {
+        let types = TypeInfo::Builtin("Service");
+        let who = Applier { manager: "m", force: true, scope: Scope::Main { status_subresource: true }, api_version: "v1", now: "t" };
+        let live = json!({"metadata": {"name": "s"}, "spec": {"ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}});
+        let applied = json!({"spec": {"ports": [{"name": "http", "port": 80, "targetPort": 9090}]}});
+        let merged = apply(&live, &applied, who, types).unwrap();
+        assert_eq!(merged["spec"]["ports"], json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 9090}]));
     }
 }

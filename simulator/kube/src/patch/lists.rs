@@ -100,6 +100,14 @@ impl TypeInfo<'_> {
         }
     }
 
+    /// The default of key field `key` of the list elements at `item_path` (`spec.ports[]`).
+    pub fn key_default(&self, item_path: &str, key: &str) -> Option<Value> {
+        match self {
+            TypeInfo::Builtin(_) => (key == "protocol" && item_path.ends_with("ports[]")).then(|| Value::from("TCP")),
+            TypeInfo::Schema(schema) => schema_node(schema, item_path).and_then(|n| n["properties"][key].get("default").cloned()),
+        }
+    }
+
     /// Whether the map at `path` is owned as one unit (`x-kubernetes-map-type: atomic`).
     pub fn atomic_map(&self, path: &str) -> bool {
         match self {
