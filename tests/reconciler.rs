@@ -3,6 +3,8 @@
 
 mod reconciler {
     pub mod edge_cases;
+    pub mod hazards;
+    pub mod regressions;
     pub mod smoke;
     pub mod support;
 }

@@ -25,14 +25,30 @@ impl World {
             .into_iter()
             .find(|rt| rt.group == group && rt.kind == kind && rt.versions.iter().any(|v| v == version))
             .with_context(|| format!("no kind {kind} in {api_version} on cluster {cluster}"))?;
-        let ar = ApiResource { group: group.into(), version: version.into(), api_version: api_version.into(), kind: kind.into(), plural: rt.plural.clone() };
+        let ar = ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version: api_version.into(),
+            kind: kind.into(),
+            plural: rt.plural.clone(),
+        };
         Ok((ar, rt.namespaced))
     }
 
-    fn api(&self, cluster: &str, api_version: &str, kind: &str, namespace: Option<&str>) -> anyhow::Result<(Api<DynamicObject>, bool)> {
+    fn api(
+        &self,
+        cluster: &str,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+    ) -> anyhow::Result<(Api<DynamicObject>, bool)> {
         let (ar, namespaced) = self.resource_for(cluster, api_version, kind)?;
         let client = self.kube(cluster)?;
-        let api = if namespaced { Api::namespaced_with(client, namespace.unwrap_or("default"), &ar) } else { Api::all_with(client, &ar) };
+        let api = if namespaced {
+            Api::namespaced_with(client, namespace.unwrap_or("default"), &ar)
+        } else {
+            Api::all_with(client, &ar)
+        };
         Ok((api, namespaced))
     }
 
@@ -45,9 +61,13 @@ impl World {
             if value.is_null() {
                 continue;
             }
-            let api_version = value["apiVersion"].as_str().with_context(|| format!("document {}: apiVersion is missing", i + 1))?;
+            let api_version =
+                value["apiVersion"].as_str().with_context(|| format!("document {}: apiVersion is missing", i + 1))?;
             let kind = value["kind"].as_str().with_context(|| format!("document {}: kind is missing", i + 1))?;
-            let name = value["metadata"]["name"].as_str().with_context(|| format!("document {}: metadata.name is missing", i + 1))?.to_string();
+            let name = value["metadata"]["name"]
+                .as_str()
+                .with_context(|| format!("document {}: metadata.name is missing", i + 1))?
+                .to_string();
             let namespace = value["metadata"]["namespace"].as_str().map(String::from);
             let (api, namespaced) = self.api(cluster, api_version, kind, namespace.as_deref())?;
             if !namespaced && namespace.is_some() {
@@ -56,13 +76,24 @@ impl World {
             api.patch(&name, &PatchParams::apply("latticelab").force(), &Patch::Apply(&value))
                 .await
                 .with_context(|| format!("applying {kind} {name} to {cluster}"))?;
-            applied.push(Applied { kind: kind.into(), namespace: namespaced.then(|| namespace.unwrap_or_else(|| "default".into())), name });
+            applied.push(Applied {
+                kind: kind.into(),
+                namespace: namespaced.then(|| namespace.unwrap_or_else(|| "default".into())),
+                name,
+            });
         }
         Ok(applied)
     }
 
     /// Deletes one object (404 is not an error).
-    pub async fn delete(&self, cluster: &str, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> anyhow::Result<()> {
+    pub async fn delete(
+        &self,
+        cluster: &str,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> anyhow::Result<()> {
         let (api, _) = self.api(cluster, api_version, kind, namespace)?;
         match api.delete(name, &Default::default()).await {
             Ok(_) => Ok(()),
@@ -72,7 +103,14 @@ impl World {
     }
 
     /// One object as JSON, if it exists.
-    pub async fn get(&self, cluster: &str, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> anyhow::Result<Option<Value>> {
+    pub async fn get(
+        &self,
+        cluster: &str,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> anyhow::Result<Option<Value>> {
         let (api, _) = self.api(cluster, api_version, kind, namespace)?;
         Ok(api.get_opt(name).await?.map(|o| serde_json::to_value(o).unwrap_or_default()))
     }

@@ -78,13 +78,18 @@ impl World {
     /// Starts the simulator, the clusters and (when configured) their controllers. Must run
     /// inside a tokio runtime; with a paused clock everything runs on virtual time.
     pub async fn start(config: WorldConfig) -> anyhow::Result<World> {
-        let sim = Simulator::new(SimulatorOptions { seed: config.seed, clock: Clock::tokio(), ..SimulatorOptions::default() });
+        let sim = Simulator::new(SimulatorOptions {
+            seed: config.seed,
+            clock: Clock::tokio(),
+            ..SimulatorOptions::default()
+        });
         let mut clusters = Vec::new();
         for (i, spec) in config.clusters.iter().enumerate() {
             let mut cc = ClusterConfig::new(&spec.name, &spec.vpc_id, i as u8);
             cc.clock = Clock::tokio();
             cc.seed = config.seed.wrapping_mul(31).wrapping_add(i as u64 + 1);
-            let cluster = Cluster::new(cc).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
+            let cluster =
+                Cluster::new(cc).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
             let client = cluster.client();
             let mut wc = WorldCluster { spec: spec.clone(), cluster, client, controller: None };
             if config.controllers {
@@ -110,13 +115,18 @@ impl World {
     }
 
     /// Replaces cluster `name`'s controller (to change its configuration mid-scenario).
-    pub async fn restart_controller(&mut self, name: &str, change: impl FnOnce(&mut ControllerConfig)) -> anyhow::Result<()> {
+    pub async fn restart_controller(
+        &mut self,
+        name: &str,
+        change: impl FnOnce(&mut ControllerConfig),
+    ) -> anyhow::Result<()> {
         let index = self.index(name)?;
         let mut cc = Self::controller_config(&self.clusters[index].spec, &self.config, index);
         change(&mut cc);
         self.clusters[index].controller = None;
         let lattice = lattice_client(&self.sim, &cc);
-        self.clusters[index].controller = Some(sim_controller::start(self.clusters[index].client.clone(), lattice, cc).await);
+        self.clusters[index].controller =
+            Some(sim_controller::start(self.clusters[index].client.clone(), lattice, cc).await);
         Ok(())
     }
 
@@ -134,7 +144,8 @@ impl World {
 
     /// A Lattice client for the world's own setup steps (creating service networks).
     pub fn lattice(&self) -> aws_sdk_vpclattice::Client {
-        let cc = ControllerConfig::new("latticelab-harness", "vpc-0000000000000000", DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
+        let cc =
+            ControllerConfig::new("latticelab-harness", "vpc-0000000000000000", DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
         lattice_client(&self.sim, &cc)
     }
 
@@ -145,7 +156,13 @@ impl World {
         let id = sn.id.unwrap_or_default();
         for c in clusters {
             let vpc = self.cluster(c)?.spec.vpc_id.clone();
-            lattice.create_service_network_vpc_association().service_network_identifier(&id).vpc_identifier(vpc).send().await.context("CreateServiceNetworkVpcAssociation")?;
+            lattice
+                .create_service_network_vpc_association()
+                .service_network_identifier(&id)
+                .vpc_identifier(vpc)
+                .send()
+                .await
+                .context("CreateServiceNetworkVpcAssociation")?;
         }
         Ok(id)
     }

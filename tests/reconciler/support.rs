@@ -21,19 +21,14 @@ pub async fn world(profile: &str) -> World {
     world
 }
 
-pub async fn world_with(quirks: Quirks) -> World {
-    let mut config = WorldConfig::new(&[(A, VPC_A), (B, VPC_B)]);
-    config.quirks = quirks;
-    let world = World::start(config).await.expect("world starts");
-    world.service_network("my-hotel", &[A, B]).await.expect("service network");
-    world
-}
-
 /// A Service with pods behind it: one EndpointSlice per call, ready endpoints.
 pub fn service(name: &str, ports: &[(&str, i32, i32)], ips: &[&str]) -> String {
-    let port_lines: String = ports.iter().map(|(n, p, t)| format!("  - name: {n}\n    port: {p}\n    targetPort: {t}\n")).collect();
-    let slice_ports: String = ports.iter().map(|(n, _, t)| format!("- name: {n}\n  port: {t}\n  protocol: TCP\n")).collect();
-    let endpoints: String = ips.iter().map(|ip| format!("- addresses: [\"{ip}\"]\n  conditions: {{ready: true}}\n")).collect();
+    let port_lines: String =
+        ports.iter().map(|(n, p, t)| format!("  - name: {n}\n    port: {p}\n    targetPort: {t}\n")).collect();
+    let slice_ports: String =
+        ports.iter().map(|(n, _, t)| format!("- name: {n}\n  port: {t}\n  protocol: TCP\n")).collect();
+    let endpoints: String =
+        ips.iter().map(|ip| format!("- addresses: [\"{ip}\"]\n  conditions: {{ready: true}}\n")).collect();
     format!(
         "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  selector: {{app: {name}}}\n  ports:\n{port_lines}---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: {name}-1\n  labels: {{kubernetes.io/service-name: {name}}}\naddressType: IPv4\nports:\n{slice_ports}endpoints:\n{endpoints}"
     )
@@ -51,7 +46,9 @@ pub fn export(name: &str, exported: Option<&[(i32, &str)]>, annotations: &[(&str
         }
         None => String::new(),
     };
-    format!("apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata:\n  name: {name}\n  annotations:\n{a}{spec}")
+    format!(
+        "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata:\n  name: {name}\n  annotations:\n{a}{spec}"
+    )
 }
 
 pub fn import(name: &str, annotations: &[(&str, &str)]) -> String {
@@ -60,7 +57,9 @@ pub fn import(name: &str, annotations: &[(&str, &str)]) -> String {
         a.push_str(&format!("    {k}: \"{v}\"\n"));
     }
     let annotations = if a.is_empty() { String::new() } else { format!("  annotations:\n{a}") };
-    format!("apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata:\n  name: {name}\n{annotations}spec:\n  type: ClusterSetIP\n  ports:\n  - port: 80\n    protocol: TCP\n")
+    format!(
+        "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata:\n  name: {name}\n{annotations}spec:\n  type: ClusterSetIP\n  ports:\n  - port: 80\n    protocol: TCP\n"
+    )
 }
 
 pub const GATEWAY: &str = "apiVersion: gateway.networking.k8s.io/v1
@@ -84,8 +83,13 @@ spec:
 
 /// An HTTPRoute with one rule and these backendRefs (`kind`, `name`, `weight`).
 pub fn route(name: &str, backends: &[(&str, &str, i32)]) -> String {
-    let refs: String = backends.iter().map(|(k, n, w)| format!("    - kind: {k}\n      name: {n}\n      port: 80\n      weight: {w}\n")).collect();
-    format!("apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: {name}\nspec:\n  parentRefs:\n  - name: my-hotel\n    sectionName: http\n  rules:\n  - backendRefs:\n{refs}")
+    let refs: String = backends
+        .iter()
+        .map(|(k, n, w)| format!("    - kind: {k}\n      name: {n}\n      port: 80\n      weight: {w}\n"))
+        .collect();
+    format!(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: {name}\nspec:\n  parentRefs:\n  - name: my-hotel\n    sectionName: http\n  rules:\n  - backendRefs:\n{refs}"
+    )
 }
 
 /// Target groups in the Lattice state, with their tags.
@@ -107,7 +111,13 @@ pub fn target_groups(world: &World) -> Vec<Value> {
 }
 
 pub fn exported_groups(world: &World, name: &str) -> Vec<Value> {
-    target_groups(world).into_iter().filter(|tg| tg["tags"]["application-networking.k8s.aws/SourceTypeKey"] == "ServiceExport" && tg["tags"]["application-networking.k8s.aws/ServiceName"] == name).collect()
+    target_groups(world)
+        .into_iter()
+        .filter(|tg| {
+            tg["tags"]["application-networking.k8s.aws/SourceTypeKey"] == "ServiceExport"
+                && tg["tags"]["application-networking.k8s.aws/ServiceName"] == name
+        })
+        .collect()
 }
 
 /// `(target group id, weight)` of every forward in the non-default rules of the services.
@@ -119,14 +129,22 @@ pub fn forwards(world: &World) -> Vec<(String, i64)> {
             continue;
         }
         for tg in rule["action"]["forward"]["targetGroups"].as_array().into_iter().flatten() {
-            out.push((tg["targetGroupIdentifier"].as_str().unwrap_or_default().to_string(), tg["weight"].as_i64().unwrap_or(1)));
+            out.push((
+                tg["targetGroupIdentifier"].as_str().unwrap_or_default().to_string(),
+                tg["weight"].as_i64().unwrap_or(1),
+            ));
         }
     }
     out
 }
 
 pub fn targets(tg: &Value) -> Vec<(String, i64)> {
-    tg["targets"].as_array().into_iter().flatten().map(|t| (t["id"].as_str().unwrap_or_default().to_string(), t["port"].as_i64().unwrap_or_default())).collect()
+    tg["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| (t["id"].as_str().unwrap_or_default().to_string(), t["port"].as_i64().unwrap_or_default()))
+        .collect()
 }
 
 /// `(reason, message)` of the core Events about `name` in `cluster`.
@@ -144,18 +162,41 @@ pub async fn events(world: &World, cluster: &str, name: &str) -> Vec<(String, St
 
 /// `(type, status, reason)` of the first parent's conditions of an HTTPRoute.
 pub async fn route_conditions(world: &World, cluster: &str, name: &str) -> Vec<(String, String, String)> {
-    let route = world.get(cluster, "gateway.networking.k8s.io/v1", "HTTPRoute", Some("default"), name).await.unwrap().unwrap_or_default();
+    let route = world
+        .get(cluster, "gateway.networking.k8s.io/v1", "HTTPRoute", Some("default"), name)
+        .await
+        .unwrap()
+        .unwrap_or_default();
     route["status"]["parents"][0]["conditions"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|c| (c["type"].as_str().unwrap_or_default().into(), c["status"].as_str().unwrap_or_default().into(), c["reason"].as_str().unwrap_or_default().into()))
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap_or_default().into(),
+                c["status"].as_str().unwrap_or_default().into(),
+                c["reason"].as_str().unwrap_or_default().into(),
+            )
+        })
         .collect()
 }
 
-pub async fn finalizers(world: &World, cluster: &str, api_version: &str, kind: &str, name: &str) -> Option<Vec<String>> {
+pub async fn finalizers(
+    world: &World,
+    cluster: &str,
+    api_version: &str,
+    kind: &str,
+    name: &str,
+) -> Option<Vec<String>> {
     let obj = world.get(cluster, api_version, kind, Some("default"), name).await.unwrap()?;
-    Some(obj["metadata"]["finalizers"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(String::from)).collect())
+    Some(
+        obj["metadata"]["finalizers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(String::from))
+            .collect(),
+    )
 }
 
 pub const EXPORTS: &str = "application-networking.k8s.aws/v1alpha1";
@@ -171,7 +212,10 @@ pub async fn exported(world: &World, cluster: &str, name: &str) -> Value {
     world.apply(cluster, &export(name, Some(&[(80, "HTTP")]), &[])).await.unwrap();
     world
         .eventually(WITHIN, || async {
-            let groups: Vec<Value> = exported_groups(world, name).into_iter().filter(|g| g["tags"]["application-networking.k8s.aws/ClusterName"] == cluster).collect();
+            let groups: Vec<Value> = exported_groups(world, name)
+                .into_iter()
+                .filter(|g| g["tags"]["application-networking.k8s.aws/ClusterName"] == cluster)
+                .collect();
             match groups.as_slice() {
                 [one] if targets(one).len() == 2 => Ok(one.clone()),
                 other => Err(format!("{} groups", other.len())),

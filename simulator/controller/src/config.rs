@@ -59,18 +59,28 @@ impl ControllerConfig {
     /// region are required (there is no IMDS to fall back on).
     pub fn from_env() -> Result<Self, String> {
         let var = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-        let required = |k: &str| var(k).ok_or_else(|| format!("{k} must be set (no instance metadata to fall back on)"));
-        let mut config = Self::new(&required("CLUSTER_NAME")?, &required("CLUSTER_VPC_ID")?, &required("AWS_ACCOUNT_ID")?, &required("REGION")?);
+        let required =
+            |k: &str| var(k).ok_or_else(|| format!("{k} must be set (no instance metadata to fall back on)"));
+        let mut config = Self::new(
+            &required("CLUSTER_NAME")?,
+            &required("CLUSTER_VPC_ID")?,
+            &required("AWS_ACCOUNT_ID")?,
+            &required("REGION")?,
+        );
         config.lattice_endpoint = var("LATTICE_ENDPOINT");
         config.default_service_network = var("DEFAULT_SERVICE_NETWORK").unwrap_or_default();
         config.enable_service_network_override = var("ENABLE_SERVICE_NETWORK_OVERRIDE").as_deref() == Some("true");
         config.disable_tagging_service_api = var("DISABLE_TAGGING_SERVICE_API").as_deref() == Some("true");
         if let Some(retry) = var("LATTICE_RETRY") {
-            let seconds: u64 = retry.trim_end_matches('s').parse().map_err(|_| format!("LATTICE_RETRY: not a number of seconds: {retry}"))?;
+            let seconds: u64 = retry
+                .trim_end_matches('s')
+                .parse()
+                .map_err(|_| format!("LATTICE_RETRY: not a number of seconds: {retry}"))?;
             config.lattice_retry = Duration::from_secs(seconds);
         }
         if let Some(resync) = var("RECONCILE_DEFAULT_RESYNC_SECONDS") {
-            let seconds: u64 = resync.parse().map_err(|_| format!("RECONCILE_DEFAULT_RESYNC_SECONDS: not a number: {resync}"))?;
+            let seconds: u64 =
+                resync.parse().map_err(|_| format!("RECONCILE_DEFAULT_RESYNC_SECONDS: not a number: {resync}"))?;
             config.resync = (seconds > 0).then(|| Duration::from_secs(seconds.max(60)));
         }
         if let Some(profile) = var("LATTICELAB_CONTROLLER_PROFILE") {
@@ -86,6 +96,7 @@ impl ControllerConfig {
 
     /// Service-network override mode.
     pub fn override_network(&self) -> Option<&str> {
-        (self.enable_service_network_override && !self.default_service_network.is_empty()).then_some(self.default_service_network.as_str())
+        (self.enable_service_network_override && !self.default_service_network.is_empty())
+            .then_some(self.default_service_network.as_str())
     }
 }

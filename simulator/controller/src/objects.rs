@@ -24,7 +24,11 @@ pub fn exports_api(kube: &kube::Client, namespace: &str) -> Api<DynamicObject> {
 }
 
 /// The export (typed) and its stored form (for writes), if it exists.
-pub async fn get_export(kube: &kube::Client, namespace: &str, name: &str) -> Result<Option<(ServiceExport, DynamicObject)>> {
+pub async fn get_export(
+    kube: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<(ServiceExport, DynamicObject)>> {
     match exports_api(kube, namespace).get_opt(name).await? {
         Some(obj) => Ok(Some((export_from(&obj)?, obj))),
         None => Ok(None),

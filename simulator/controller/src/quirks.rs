@@ -43,7 +43,8 @@ pub const ALL: [Quirk; 9] = [
 impl Quirk {
     /// `H-1` … `H-9`.
     pub fn hazard(&self) -> &'static str {
-        ["H-1", "H-2", "H-3", "H-4", "H-5", "H-6", "H-7", "H-8", "H-9"][ALL.iter().position(|q| q == self).expect("listed")]
+        ["H-1", "H-2", "H-3", "H-4", "H-5", "H-6", "H-7", "H-8", "H-9"]
+            [ALL.iter().position(|q| q == self).expect("listed")]
     }
 
     pub fn from_hazard(name: &str) -> Option<Self> {

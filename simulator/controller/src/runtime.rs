@@ -7,19 +7,19 @@ use futures::StreamExt;
 use gateway_api::gateways::Gateway;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
-use kube::ResourceExt;
 use latticelab_crds::aws::{ServiceImport, TargetGroupPolicy};
 use tokio::task::JoinHandle;
 
 use crate::config::ControllerConfig;
 use crate::error::Error;
 use crate::model::export::service_name;
-use crate::objects::{export_from, export_resource};
 use crate::model::route::{Route, RouteKind};
+use crate::objects::{export_from, export_resource};
 use crate::quirks::Quirk;
 use crate::reconcile::{self, Context};
 use crate::tags;
@@ -40,8 +40,14 @@ impl Drop for Running {
 
 /// Exports mapped from a Service: the export of the same name, else the exports whose
 /// `service-name` annotation names it — only the first of them under H-7.
-fn exports_for_service(store: &Store<DynamicObject>, namespace: &str, service: &str, first_only: bool) -> Vec<ObjectRef<DynamicObject>> {
-    let mut exports: Vec<Arc<DynamicObject>> = store.state().into_iter().filter(|e| e.namespace().as_deref() == Some(namespace)).collect();
+fn exports_for_service(
+    store: &Store<DynamicObject>,
+    namespace: &str,
+    service: &str,
+    first_only: bool,
+) -> Vec<ObjectRef<DynamicObject>> {
+    let mut exports: Vec<Arc<DynamicObject>> =
+        store.state().into_iter().filter(|e| e.namespace().as_deref() == Some(namespace)).collect();
     exports.sort_by_key(|e| e.name_any());
     let r = |e: &DynamicObject| ObjectRef::from_obj_with(e, export_resource());
     if let Some(same) = exports.iter().find(|e| e.name_any() == service) {
@@ -90,7 +96,8 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
 
     // ServiceExport, triggered by Services, EndpointSlices and TargetGroupPolicies.
     let export_ar = export_resource();
-    let exports = Controller::new_with(Api::<DynamicObject>::all_with(kube.clone(), &export_ar), wc(), export_ar.clone());
+    let exports =
+        Controller::new_with(Api::<DynamicObject>::all_with(kube.clone(), &export_ar), wc(), export_ar.clone());
     let store = exports.store();
     let first_only = ctx.config.quirks.has(Quirk::FirstExportOnlyGetsServiceEvents);
     let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
@@ -98,17 +105,24 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
         .watches(Api::<Service>::all(kube.clone()), wc(), move |svc: Service| {
             exports_for_service(&s1, &svc.namespace().unwrap_or_default(), &svc.name_any(), first_only)
         })
-        .watches(Api::<EndpointSlice>::all(kube.clone()), wc(), move |slice: EndpointSlice| match slice.labels().get("kubernetes.io/service-name") {
-            Some(svc) => exports_for_service(&s2, &slice.namespace().unwrap_or_default(), svc, first_only),
-            None => vec![],
+        .watches(Api::<EndpointSlice>::all(kube.clone()), wc(), move |slice: EndpointSlice| {
+            match slice.labels().get("kubernetes.io/service-name") {
+                Some(svc) => exports_for_service(&s2, &slice.namespace().unwrap_or_default(), svc, first_only),
+                None => vec![],
+            }
         })
         .watches(Api::<TargetGroupPolicy>::all(kube.clone()), wc(), move |tgp: TargetGroupPolicy| {
             let ns = tgp.namespace().unwrap_or_default();
             let r = &tgp.spec.target_ref;
             match r.kind.as_str() {
-                "ServiceExport" | "Service" if r.kind == "Service" || r.group.is_empty() || r.group == latticelab_crds::aws::GROUP => {
+                "ServiceExport" | "Service"
+                    if r.kind == "Service" || r.group.is_empty() || r.group == latticelab_crds::aws::GROUP =>
+                {
                     let wanted = ObjectRef::new_with(&r.name, export_resource()).within(&ns);
-                    s3.get(&wanted).map(|e| ObjectRef::from_obj_with(e.as_ref(), export_resource())).into_iter().collect()
+                    s3.get(&wanted)
+                        .map(|e| ObjectRef::from_obj_with(e.as_ref(), export_resource()))
+                        .into_iter()
+                        .collect()
                 }
                 _ => vec![],
             }
@@ -159,12 +173,22 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
             })
             .watches(Api::<Service>::all(kube.clone()), wc(), move |svc: Service| {
                 let (ns, name) = (svc.namespace().unwrap_or_default(), svc.name_any());
-                routes_using(&r2, kind, |r| r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| b.kind == "Service" && b.name == name && b.namespace == ns))
+                routes_using(&r2, kind, |r| {
+                    r.rules
+                        .iter()
+                        .flat_map(|x| &x.backend_refs)
+                        .any(|b| b.kind == "Service" && b.name == name && b.namespace == ns)
+                })
             })
             .watches(Api::<EndpointSlice>::all(kube.clone()), wc(), move |slice: EndpointSlice| {
                 let ns = slice.namespace().unwrap_or_default();
                 let Some(svc) = slice.labels().get("kubernetes.io/service-name").cloned() else { return vec![] };
-                routes_using(&r3, kind, |r| r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| b.kind == "Service" && b.name == svc && b.namespace == ns))
+                routes_using(&r3, kind, |r| {
+                    r.rules
+                        .iter()
+                        .flat_map(|x| &x.backend_refs)
+                        .any(|b| b.kind == "Service" && b.name == svc && b.namespace == ns)
+                })
             })
             .watches(Api::<ServiceImport>::all(kube.clone()), wc(), move |import: ServiceImport| {
                 let (ns, name) = (import.namespace().unwrap_or_default(), import.name_any());

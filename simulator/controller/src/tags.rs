@@ -71,7 +71,8 @@ mod tests {
 
     #[test]
     fn user_tag_rules() {
-        let tags = user_tags(Some(" team = a ,env=prod,team=b,=x,y=,aws:k=v,application-networking.k8s.aws/X=1,bad!=v"));
+        let tags =
+            user_tags(Some(" team = a ,env=prod,team=b,=x,y=,aws:k=v,application-networking.k8s.aws/X=1,bad!=v"));
         assert_eq!(tags, Tags::from([("team".into(), "a".into()), ("env".into(), "prod".into())]));
         assert!(user_tags(None).is_empty());
     }

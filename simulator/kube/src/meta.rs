@@ -69,6 +69,14 @@ pub fn owner_uids(obj: &Value) -> Vec<String> {
 /// (kube-apiserver.md §5.1).
 pub fn drop_empty_metadata(obj: &mut Value) {
     let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else { return };
+    // Go decodes a JSON null into a map[string]string value as "".
+    for key in ["labels", "annotations"] {
+        if let Some(Value::Object(map)) = meta.get_mut(key) {
+            for v in map.values_mut().filter(|v| v.is_null()) {
+                *v = Value::from("");
+            }
+        }
+    }
     for key in ["finalizers", "ownerReferences", "labels", "annotations", "managedFields"] {
         let empty = match meta.get(key) {
             Some(Value::Array(a)) => a.is_empty(),

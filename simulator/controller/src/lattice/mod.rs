@@ -35,7 +35,14 @@ impl Lattice {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self.client.list_target_groups().set_vpc_identifier(vpc.map(String::from)).set_next_token(token).send().await.map_err(aws)?;
+            let page = self
+                .client
+                .list_target_groups()
+                .set_vpc_identifier(vpc.map(String::from))
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(aws)?;
             out.extend(page.items.unwrap_or_default());
             token = page.next_token;
             if token.is_none() {
@@ -71,7 +78,13 @@ impl Lattice {
             return Ok(());
         }
         self.forget(arn);
-        self.client.tag_resource().resource_arn(arn).set_tags(Some(tags.clone().into_iter().collect())).send().await.map_err(aws)?;
+        self.client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(aws)?;
         Ok(())
     }
 
@@ -86,9 +99,13 @@ impl Lattice {
 
     /// Brings a resource's user tags (those not owned by the controller) to `wanted`.
     pub async fn reconcile_user_tags(&self, arn: &str, current: &Tags, wanted: &Tags) -> Result<()> {
-        let stale: Vec<String> =
-            current.keys().filter(|k| !crate::tags::is_controller_tag(k) && !wanted.contains_key(*k)).cloned().collect();
-        let missing: Tags = wanted.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let stale: Vec<String> = current
+            .keys()
+            .filter(|k| !crate::tags::is_controller_tag(k) && !wanted.contains_key(*k))
+            .cloned()
+            .collect();
+        let missing: Tags =
+            wanted.iter().filter(|(k, v)| current.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
         self.untag(arn, &stale).await?;
         self.tag(arn, &missing).await
     }

@@ -3,7 +3,8 @@
 
 use aws_sdk_vpclattice::types::{
     FixedResponseAction, ForwardAction, HeaderMatch, HeaderMatchType, HttpMatch, PathMatch, PathMatchType, RuleAction,
-    RuleMatch as LatticeMatch, ServiceNetworkSummary, ServiceNetworkVpcAssociationStatus, ServiceSummary, WeightedTargetGroup,
+    RuleMatch as LatticeMatch, ServiceNetworkSummary, ServiceNetworkVpcAssociationStatus, ServiceSummary,
+    WeightedTargetGroup,
 };
 
 use super::Lattice;
@@ -26,10 +27,21 @@ pub fn to_lattice_match(m: &RuleMatch) -> LatticeMatch {
     let headers: Vec<HeaderMatch> = m
         .headers
         .iter()
-        .map(|(name, value)| HeaderMatch::builder().name(name).r#match(HeaderMatchType::Exact(value.clone())).case_sensitive(false).build().expect("set"))
+        .map(|(name, value)| {
+            HeaderMatch::builder()
+                .name(name)
+                .r#match(HeaderMatchType::Exact(value.clone()))
+                .case_sensitive(false)
+                .build()
+                .expect("set")
+        })
         .collect();
     LatticeMatch::HttpMatch(
-        HttpMatch::builder().set_method(m.method.clone()).set_path_match(path).set_header_matches((!headers.is_empty()).then_some(headers)).build(),
+        HttpMatch::builder()
+            .set_method(m.method.clone())
+            .set_path_match(path)
+            .set_header_matches((!headers.is_empty()).then_some(headers))
+            .build(),
     )
 }
 
@@ -57,18 +69,27 @@ pub fn to_lattice_action(a: &Action) -> RuleAction {
         Action::Forward(groups) => RuleAction::Forward(
             ForwardAction::builder()
                 .set_target_groups(Some(
-                    groups.iter().map(|(id, w)| WeightedTargetGroup::builder().target_group_identifier(id).weight(*w).build().expect("set")).collect(),
+                    groups
+                        .iter()
+                        .map(|(id, w)| {
+                            WeightedTargetGroup::builder().target_group_identifier(id).weight(*w).build().expect("set")
+                        })
+                        .collect(),
                 ))
                 .build()
                 .expect("target groups set"),
         ),
-        Action::Fixed(code) => RuleAction::FixedResponse(FixedResponseAction::builder().status_code(*code).build().expect("set")),
+        Action::Fixed(code) => {
+            RuleAction::FixedResponse(FixedResponseAction::builder().status_code(*code).build().expect("set"))
+        }
     }
 }
 
 pub fn from_lattice_action(a: Option<&RuleAction>) -> Option<Action> {
     match a? {
-        RuleAction::Forward(f) => Some(Action::Forward(f.target_groups.iter().map(|t| (t.target_group_identifier.clone(), t.weight.unwrap_or(1))).collect())),
+        RuleAction::Forward(f) => Some(Action::Forward(
+            f.target_groups.iter().map(|t| (t.target_group_identifier.clone(), t.weight.unwrap_or(1))).collect(),
+        )),
         RuleAction::FixedResponse(f) => Some(Action::Fixed(f.status_code)),
         _ => None,
     }
@@ -82,7 +103,11 @@ fn same_account(arn: &str, account: &str) -> bool {
 impl Lattice {
     /// `FindServiceNetwork` (§4.1 step 4): by name or id across all pages; else an ACTIVE
     /// association of our VPC (RAM-shared networks).
-    pub async fn find_service_network(&self, name_or_id: &str, config: &ControllerConfig) -> Result<Option<ServiceNetworkSummary>> {
+    pub async fn find_service_network(
+        &self,
+        name_or_id: &str,
+        config: &ControllerConfig,
+    ) -> Result<Option<ServiceNetworkSummary>> {
         let mut all = Vec::new();
         let mut token = None;
         loop {
@@ -93,8 +118,10 @@ impl Lattice {
                 break;
             }
         }
-        let matching: Vec<ServiceNetworkSummary> =
-            all.into_iter().filter(|n| n.name.as_deref() == Some(name_or_id) || n.id.as_deref() == Some(name_or_id)).collect();
+        let matching: Vec<ServiceNetworkSummary> = all
+            .into_iter()
+            .filter(|n| n.name.as_deref() == Some(name_or_id) || n.id.as_deref() == Some(name_or_id))
+            .collect();
         if matching.len() > 1 {
             return Err(Error::Deploy(format!("ErrNameConflict: more than one service network matches {name_or_id}")));
         }
@@ -113,15 +140,28 @@ impl Lattice {
         if config.cluster_vpc_id.is_empty() {
             return Err(Error::Deploy("CLUSTER_VPC_ID is empty".into()));
         }
-        let associations = self.client.list_service_network_vpc_associations().vpc_identifier(&config.cluster_vpc_id).send().await.map_err(aws)?;
+        let associations = self
+            .client
+            .list_service_network_vpc_associations()
+            .vpc_identifier(&config.cluster_vpc_id)
+            .send()
+            .await
+            .map_err(aws)?;
         Ok(associations
             .items
             .into_iter()
             .find(|a| {
                 a.status == Some(ServiceNetworkVpcAssociationStatus::Active)
-                    && (a.service_network_name.as_deref() == Some(name_or_id) || a.service_network_id.as_deref() == Some(name_or_id))
+                    && (a.service_network_name.as_deref() == Some(name_or_id)
+                        || a.service_network_id.as_deref() == Some(name_or_id))
             })
-            .map(|a| ServiceNetworkSummary::builder().set_id(a.service_network_id).set_name(a.service_network_name).set_arn(a.service_network_arn).build()))
+            .map(|a| {
+                ServiceNetworkSummary::builder()
+                    .set_id(a.service_network_id)
+                    .set_name(a.service_network_name)
+                    .set_arn(a.service_network_arn)
+                    .build()
+            }))
     }
 
     /// `FindService`: `ListServices` (all pages), exact name.

@@ -56,7 +56,12 @@ fn from_lattice(hc: &HealthCheckConfig) -> HealthCheck {
 
 impl Lattice {
     /// Tag search plus field match (§2.6 steps 1–2). In-progress candidates are a retry.
-    pub async fn find_target_group(&self, model: &TargetGroupModel, cluster_name: &str, vpc: &str) -> Result<Option<Found>> {
+    pub async fn find_target_group(
+        &self,
+        model: &TargetGroupModel,
+        cluster_name: &str,
+        vpc: &str,
+    ) -> Result<Option<Found>> {
         let candidates = self.find_target_groups(vpc, &model.identity_tags(cluster_name)).await?;
         for candidate in candidates {
             let Some(arn) = candidate.arn.clone() else { continue };
@@ -85,7 +90,10 @@ impl Lattice {
             }
             match status {
                 Some(TargetGroupStatus::CreateInProgress | TargetGroupStatus::DeleteInProgress) => {
-                    return Err(Error::Retry(format!("target group {arn} is {}", status.map(|s| s.as_str().to_string()).unwrap_or_default())));
+                    return Err(Error::Retry(format!(
+                        "target group {arn} is {}",
+                        status.map(|s| s.as_str().to_string()).unwrap_or_default()
+                    )));
                 }
                 _ => {
                     return Ok(Some(Found {
@@ -100,13 +108,23 @@ impl Lattice {
     }
 
     /// Create or update one target group (§2.6 TG upsert).
-    pub async fn upsert_target_group(&self, model: &TargetGroupModel, name: String, cluster_name: &str, vpc: &str, managed_by: &str) -> Result<Found> {
+    pub async fn upsert_target_group(
+        &self,
+        model: &TargetGroupModel,
+        name: String,
+        cluster_name: &str,
+        vpc: &str,
+        managed_by: &str,
+    ) -> Result<Found> {
         match self.find_target_group(model, cluster_name, vpc).await? {
             None => {
                 let config = TargetGroupConfig::builder()
                     .port(model.port)
                     .protocol(TargetGroupProtocol::from(model.protocol.as_str()))
-                    .set_protocol_version((!model.protocol_version.is_empty()).then(|| TargetGroupProtocolVersion::from(model.protocol_version.as_str())))
+                    .set_protocol_version(
+                        (!model.protocol_version.is_empty())
+                            .then(|| TargetGroupProtocolVersion::from(model.protocol_version.as_str())),
+                    )
                     .ip_address_type(IpAddressType::from(model.ip_address_type.as_str()))
                     .vpc_identifier(vpc)
                     .set_health_check(model.health_check.as_ref().map(lattice_health_check))
@@ -125,12 +143,20 @@ impl Lattice {
                     Some(TargetGroupStatus::Active | TargetGroupStatus::CreateInProgress) => {}
                     other => return Err(Error::Retry(format!("target group created with status {other:?}"))),
                 }
-                Ok(Found { id: created.id.unwrap_or_default(), arn: created.arn.unwrap_or_default(), health_check: None })
+                Ok(Found {
+                    id: created.id.unwrap_or_default(),
+                    arn: created.arn.unwrap_or_default(),
+                    health_check: None,
+                })
             }
             Some(found) => {
                 let current = self.tags(&found.arn).await?;
                 self.reconcile_user_tags(&found.arn, &current, &model.user_tags).await?;
-                let wanted = model.health_check.clone().unwrap_or_default().with_defaults(&model.protocol, &model.protocol_version);
+                let wanted = model
+                    .health_check
+                    .clone()
+                    .unwrap_or_default()
+                    .with_defaults(&model.protocol, &model.protocol_version);
                 if found.health_check.as_ref() != Some(&wanted) {
                     self.client
                         .update_target_group()
@@ -150,8 +176,17 @@ impl Lattice {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self.client.list_targets().target_group_identifier(id).set_next_token(token).send().await.map_err(aws)?;
-            out.extend(page.items.into_iter().map(|t| (t.id.unwrap_or_default(), t.port.unwrap_or_default(), t.status)));
+            let page = self
+                .client
+                .list_targets()
+                .target_group_identifier(id)
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(aws)?;
+            out.extend(
+                page.items.into_iter().map(|t| (t.id.unwrap_or_default(), t.port.unwrap_or_default(), t.status)),
+            );
             token = page.next_token;
             if token.is_none() {
                 return Ok(out);
@@ -165,7 +200,12 @@ impl Lattice {
                 .client
                 .deregister_targets()
                 .target_group_identifier(id)
-                .set_targets(Some(chunk.iter().map(|(t, p)| LatticeTarget::builder().id(t).port(*p).build().expect("id is set")).collect()))
+                .set_targets(Some(
+                    chunk
+                        .iter()
+                        .map(|(t, p)| LatticeTarget::builder().id(t).port(*p).build().expect("id is set"))
+                        .collect(),
+                ))
                 .send()
                 .await
                 .map_err(aws)?;
@@ -181,7 +221,9 @@ impl Lattice {
         let current = self.list_targets(id).await?;
         let stale: Vec<(String, i32)> = current
             .iter()
-            .filter(|(t, p, status)| status.as_ref() != Some(&TargetStatus::Draining) && !wanted.iter().any(|w| w.id == *t && w.port == *p))
+            .filter(|(t, p, status)| {
+                status.as_ref() != Some(&TargetStatus::Draining) && !wanted.iter().any(|w| w.id == *t && w.port == *p)
+            })
             .map(|(t, p, _)| (t.clone(), *p))
             .collect();
         let deregistered = self.deregister(id, &stale).await;
@@ -191,7 +233,12 @@ impl Lattice {
                 .client
                 .register_targets()
                 .target_group_identifier(id)
-                .set_targets(Some(chunk.iter().map(|t| LatticeTarget::builder().id(&t.id).port(t.port).build().expect("id is set")).collect()))
+                .set_targets(Some(
+                    chunk
+                        .iter()
+                        .map(|t| LatticeTarget::builder().id(&t.id).port(t.port).build().expect("id is set"))
+                        .collect(),
+                ))
                 .send()
                 .await;
             match out {
@@ -228,7 +275,9 @@ impl Lattice {
 
     /// Every target group with its tags, for the GC and import resolution (tags `None` when
     /// they could not be read).
-    pub async fn target_groups_with_tags(&self) -> Result<Vec<(aws_sdk_vpclattice::types::TargetGroupSummary, Option<Tags>)>> {
+    pub async fn target_groups_with_tags(
+        &self,
+    ) -> Result<Vec<(aws_sdk_vpclattice::types::TargetGroupSummary, Option<Tags>)>> {
         let mut out = Vec::new();
         for tg in self.list_target_groups(None).await? {
             let tags = match tg.arn.as_deref() {

@@ -24,11 +24,21 @@ pub struct ExportInputs<'a> {
 
 /// The Service an export backs onto: the `service-name` annotation (trimmed), else its own name.
 pub fn service_name(export: &ServiceExport) -> String {
-    export.annotations().get(tags::SERVICE_NAME).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| export.name_any())
+    export
+        .annotations()
+        .get(tags::SERVICE_NAME)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| export.name_any())
 }
 
 /// The policy that targets `kind`/`name` in `namespace`: the oldest, then by name.
-pub fn policy_for<'a>(policies: &'a [TargetGroupPolicy], kind: &str, name: &str, namespace: &str) -> Option<&'a TargetGroupPolicy> {
+pub fn policy_for<'a>(
+    policies: &'a [TargetGroupPolicy],
+    kind: &str,
+    name: &str,
+    namespace: &str,
+) -> Option<&'a TargetGroupPolicy> {
     let mut matching: Vec<&TargetGroupPolicy> = policies
         .iter()
         .filter(|p| {
@@ -40,7 +50,10 @@ pub fn policy_for<'a>(policies: &'a [TargetGroupPolicy], kind: &str, name: &str,
                 && p.namespace().as_deref() == Some(namespace)
         })
         .collect();
-    matching.sort_by(|a, b| (a.metadata.creation_timestamp.as_ref().map(|t| t.0), a.name_any()).cmp(&(b.metadata.creation_timestamp.as_ref().map(|t| t.0), b.name_any())));
+    matching.sort_by(|a, b| {
+        (a.metadata.creation_timestamp.as_ref().map(|t| t.0), a.name_any())
+            .cmp(&(b.metadata.creation_timestamp.as_ref().map(|t| t.0), b.name_any()))
+    });
     matching.into_iter().next()
 }
 
@@ -85,10 +98,13 @@ pub fn health_check(config: &HealthCheckConfig) -> HealthCheck {
 /// on the export (the health-check resolver of #789).
 fn resolved_health_check(inputs: &ExportInputs, namespace: &str) -> Option<HealthCheck> {
     let name = inputs.export.name_any();
-    [policy_for(inputs.policies, "Service", &name, namespace), policy_for(inputs.policies, "ServiceExport", &name, namespace)]
-        .into_iter()
-        .flatten()
-        .find_map(|p| p.spec.health_check.as_ref().map(health_check))
+    [
+        policy_for(inputs.policies, "Service", &name, namespace),
+        policy_for(inputs.policies, "ServiceExport", &name, namespace),
+    ]
+    .into_iter()
+    .flatten()
+    .find_map(|p| p.spec.health_check.as_ref().map(health_check))
 }
 
 /// One target group per exported port (Mode A) or the legacy one on port 80 (Mode B).
@@ -162,7 +178,11 @@ pub fn build(inputs: &ExportInputs) -> Result<Vec<TargetGroupModel>, String> {
                 }
                 if let Some(v) = policy.spec.protocol_version {
                     if protocol == "TCP" {
-                        return Err(format!("protocolVersion is not supported for TCP protocol, policy {}/{}", namespace, policy.name_any()));
+                        return Err(format!(
+                            "protocolVersion is not supported for TCP protocol, policy {}/{}",
+                            namespace,
+                            policy.name_any()
+                        ));
                     }
                     version = version_text(v).into();
                 }

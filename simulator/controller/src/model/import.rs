@@ -40,7 +40,9 @@ pub fn mode(annotations: &BTreeMap<String, String>, name: &str, namespace: &str)
         if discovery.iter().any(|k| annotations.contains_key(*k)) {
             return Err(ModeError::ConflictingServiceImportAnnotations);
         }
-        return target_group_id(arn).map(|id| Mode::External { id, arn: arn.to_string() }).ok_or_else(|| ModeError::InvalidExternalTargetGroup(arn.to_string()));
+        return target_group_id(arn)
+            .map(|id| Mode::External { id, arn: arn.to_string() })
+            .ok_or_else(|| ModeError::InvalidExternalTargetGroup(arn.to_string()));
     }
     let trimmed = |k: &str| annotations.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     Ok(Mode::Search(Query {
@@ -59,7 +61,9 @@ pub fn target_group_id(arn: &str) -> Option<String> {
         return None;
     }
     let id = resource.strip_prefix("targetgroup/")?;
-    let ok = id.len() == 20 && id.starts_with("tg-") && id[3..].bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    let ok = id.len() == 20
+        && id.starts_with("tg-")
+        && id[3..].bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
     ok.then(|| id.to_string())
 }
 
@@ -86,7 +90,9 @@ pub fn resolve<'a>(query: &Query, candidates: &'a [Candidate], prefer_version: O
     });
     let accepted: Vec<&Candidate> = accepted.collect();
     if let Some(version) = prefer_version
-        && let Some(best) = accepted.iter().find(|c| c.tags.as_ref().and_then(|t| t.get(tags::PROTOCOL_VERSION)).map(String::as_str) == Some(version))
+        && let Some(best) = accepted
+            .iter()
+            .find(|c| c.tags.as_ref().and_then(|t| t.get(tags::PROTOCOL_VERSION)).map(String::as_str) == Some(version))
     {
         return Some(best);
     }
@@ -103,14 +109,33 @@ mod tests {
 
     #[test]
     fn modes() {
-        let q = |name: &str, cluster: Option<&str>| Mode::Search(Query { name: name.into(), namespace: "ns".into(), cluster: cluster.map(String::from), vpc: None });
+        let q = |name: &str, cluster: Option<&str>| {
+            Mode::Search(Query {
+                name: name.into(),
+                namespace: "ns".into(),
+                cluster: cluster.map(String::from),
+                vpc: None,
+            })
+        };
         assert_eq!(mode(&annotations(&[]), "svc", "ns"), Ok(q("svc", None)));
         assert_eq!(mode(&annotations(&[(tags::EXPORT_NAME, " other ")]), "svc", "ns"), Ok(q("other", None)));
-        assert_eq!(mode(&annotations(&[(tags::EXPORT_NAME, "  "), (tags::EKS_CLUSTER_NAME, "c1")]), "svc", "ns"), Ok(q("svc", Some("c1"))));
+        assert_eq!(
+            mode(&annotations(&[(tags::EXPORT_NAME, "  "), (tags::EKS_CLUSTER_NAME, "c1")]), "svc", "ns"),
+            Ok(q("svc", Some("c1")))
+        );
         let arn = "arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/tg-0123456789abcdef0";
-        assert_eq!(mode(&annotations(&[(tags::TARGET_GROUP_ARN, arn)]), "svc", "ns"), Ok(Mode::External { id: "tg-0123456789abcdef0".into(), arn: arn.into() }));
+        assert_eq!(
+            mode(&annotations(&[(tags::TARGET_GROUP_ARN, arn)]), "svc", "ns"),
+            Ok(Mode::External { id: "tg-0123456789abcdef0".into(), arn: arn.into() })
+        );
         // An empty aws-vpc still counts as present for the conflict check (E-I8).
-        assert_eq!(mode(&annotations(&[(tags::TARGET_GROUP_ARN, arn), (tags::AWS_VPC, "")]), "svc", "ns"), Err(ModeError::ConflictingServiceImportAnnotations));
-        assert!(matches!(mode(&annotations(&[(tags::TARGET_GROUP_ARN, "arn:aws:ec2:x:1:instance/i-1")]), "svc", "ns"), Err(ModeError::InvalidExternalTargetGroup(_))));
+        assert_eq!(
+            mode(&annotations(&[(tags::TARGET_GROUP_ARN, arn), (tags::AWS_VPC, "")]), "svc", "ns"),
+            Err(ModeError::ConflictingServiceImportAnnotations)
+        );
+        assert!(matches!(
+            mode(&annotations(&[(tags::TARGET_GROUP_ARN, "arn:aws:ec2:x:1:instance/i-1")]), "svc", "ns"),
+            Err(ModeError::InvalidExternalTargetGroup(_))
+        ));
     }
 }

@@ -12,9 +12,16 @@ use crate::tags::{self, Tags};
 /// Where a target group comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
-    Export { namespace: String, name: String },
+    Export {
+        namespace: String,
+        name: String,
+    },
     /// `kind` is `HTTPRoute`, `GRPCRoute` or `TLSRoute`.
-    Route { kind: String, namespace: String, name: String },
+    Route {
+        kind: String,
+        namespace: String,
+        name: String,
+    },
 }
 
 impl Source {

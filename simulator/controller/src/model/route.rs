@@ -144,7 +144,10 @@ impl Route {
             kind,
             name: obj["metadata"]["name"].as_str().unwrap_or_default().to_string(),
             namespace,
-            annotations: obj["metadata"]["annotations"].as_object().map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()).unwrap_or_default(),
+            annotations: obj["metadata"]["annotations"]
+                .as_object()
+                .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+                .unwrap_or_default(),
             parent_refs,
             hostnames: obj["spec"]["hostnames"].as_array().into_iter().flatten().filter_map(s).collect(),
             rules,
@@ -185,7 +188,10 @@ pub fn rule_match(kind: RouteKind, matches: &[Value]) -> Result<RuleMatch, Strin
         if h["type"].as_str().unwrap_or("Exact") != "Exact" {
             return Err(format!("unsupported header match type {}", h["type"]));
         }
-        out.headers.push((h["name"].as_str().unwrap_or_default().to_string(), h["value"].as_str().unwrap_or_default().to_string()));
+        out.headers.push((
+            h["name"].as_str().unwrap_or_default().to_string(),
+            h["value"].as_str().unwrap_or_default().to_string(),
+        ));
     }
     match kind {
         RouteKind::Grpc => {
@@ -240,11 +246,20 @@ mod tests {
 
     #[test]
     fn matches_and_priorities() {
-        assert_eq!(rule_match(RouteKind::Http, &[]).unwrap(), RuleMatch { method: None, path: Some((false, "/".into())), headers: vec![] });
-        assert_eq!(rule_match(RouteKind::Grpc, &[json!({"method": {"service": "s", "method": "m"}})]).unwrap().path, Some((true, "/s/m".into())));
+        assert_eq!(
+            rule_match(RouteKind::Http, &[]).unwrap(),
+            RuleMatch { method: None, path: Some((false, "/".into())), headers: vec![] }
+        );
+        assert_eq!(
+            rule_match(RouteKind::Grpc, &[json!({"method": {"service": "s", "method": "m"}})]).unwrap().path,
+            Some((true, "/s/m".into()))
+        );
         assert!(rule_match(RouteKind::Http, &[json!({}), json!({})]).is_err());
         assert!(rule_match(RouteKind::Http, &[json!({"path": {"type": "RegularExpression", "value": "/x"}})]).is_err());
-        let mut route = Route::from_json(RouteKind::Http, &json!({"metadata": {"name": "r", "namespace": "n"}, "spec": {"rules": [{}, {}, {}]}}));
+        let mut route = Route::from_json(
+            RouteKind::Http,
+            &json!({"metadata": {"name": "r", "namespace": "n"}, "spec": {"rules": [{}, {}, {}]}}),
+        );
         assert_eq!(priorities(&route), [1, 2, 3]);
         route.annotations.insert(format!("{}rule-1-priority", tags::PREFIX), "10".into());
         assert_eq!(priorities(&route), [1, 10, 11]);

@@ -63,7 +63,10 @@ mod tests {
     }
 
     fn slice(ports: serde_json::Value, endpoints: serde_json::Value) -> EndpointSlice {
-        serde_json::from_value(json!({"metadata": {"name": "s-1"}, "addressType": "IPv4", "ports": ports, "endpoints": endpoints})).unwrap()
+        serde_json::from_value(
+            json!({"metadata": {"name": "s-1"}, "addressType": "IPv4", "ports": ports, "endpoints": endpoints}),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -76,13 +79,26 @@ mod tests {
     #[test]
     fn named_ports_pick_slice_ports_by_name() {
         // Test_Targets: annotation "81" picks the Service port named b → slice port 3090.
-        let svc = service(json!([{"name": "a", "port": 80, "targetPort": 8080}, {"name": "b", "port": 81, "targetPort": 3090}]));
-        let s = slice(json!([{"name": "a", "port": 8080}, {"name": "b", "port": 3090}]),
-                      json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": true}}, {"addresses": ["10.0.0.2"], "conditions": {"ready": false}},
-                             {"addresses": ["10.0.0.3"], "conditions": {"terminating": true}}]));
+        let svc = service(
+            json!([{"name": "a", "port": 80, "targetPort": 8080}, {"name": "b", "port": 81, "targetPort": 3090}]),
+        );
+        let s = slice(
+            json!([{"name": "a", "port": 8080}, {"name": "b", "port": 3090}]),
+            json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": true}}, {"addresses": ["10.0.0.2"], "conditions": {"ready": false}},
+                             {"addresses": ["10.0.0.3"], "conditions": {"terminating": true}}]),
+        );
         let got = resolve(&svc, std::slice::from_ref(&s), &[81]);
-        assert_eq!(got, [Target { id: "10.0.0.1".into(), port: 3090, ready: true }, Target { id: "10.0.0.2".into(), port: 3090, ready: false }]);
+        assert_eq!(
+            got,
+            [
+                Target { id: "10.0.0.1".into(), port: 3090, ready: true },
+                Target { id: "10.0.0.2".into(), port: 3090, ready: false }
+            ]
+        );
         assert_eq!(resolve(&svc, std::slice::from_ref(&s), &[]).len(), 4, "no set: every endpoint on every port");
-        assert!(resolve(&svc, std::slice::from_ref(&s), &[99]).is_empty(), "a set that matches no Service port: no targets");
+        assert!(
+            resolve(&svc, std::slice::from_ref(&s), &[99]).is_empty(),
+            "a set that matches no Service port: no targets"
+        );
     }
 }

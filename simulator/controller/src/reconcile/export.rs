@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, ListParams};
 use kube::runtime::controller::Action;
-use kube::ResourceExt;
 use latticelab_crds::aws::{ServiceExport, TargetGroupPolicy};
 
 use super::{Context, Involved, add_finalizer, remove_finalizer};
 use crate::error::{Error, Result};
-use crate::objects::{exports_api, get_export};
 use crate::model::TargetGroupModel;
 use crate::model::export::{ExportInputs, build, service_name};
+use crate::objects::{exports_api, get_export};
 use crate::quirks::Quirk;
 use crate::tags;
 
@@ -32,7 +32,9 @@ pub async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Act
     let namespace = obj.namespace().unwrap_or_default();
     let api = exports_api(&ctx.kube, &namespace);
     // The cached copy may be stale; act on the stored one (gone: nothing to do).
-    let Some((export, stored)) = get_export(&ctx.kube, &namespace, &obj.name_any()).await? else { return Ok(Action::await_change()) };
+    let Some((export, stored)) = get_export(&ctx.kube, &namespace, &obj.name_any()).await? else {
+        return Ok(Action::await_change());
+    };
     let has_finalizer = export.finalizers().iter().any(|f| f == tags::EXPORT_FINALIZER);
     if !federated(&export) {
         // E-X1: ignored. With the annotation removed after the fact the real controller
@@ -45,7 +47,14 @@ pub async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Act
     }
     if export.metadata.deletion_timestamp.is_some() {
         if let Err(e) = deploy_delete(&export, &ctx).await {
-            ctx.event(Involved::of(&export), COMPONENT, "Warning", "FailedDeployModel", &format!("Failed deploy model due to {e}")).await;
+            ctx.event(
+                Involved::of(&export),
+                COMPONENT,
+                "Warning",
+                "FailedDeployModel",
+                &format!("Failed deploy model due to {e}"),
+            )
+            .await;
             return Err(e);
         }
         if let Err(e) = remove_finalizer(&api, &stored, tags::EXPORT_FINALIZER).await {
@@ -54,13 +63,27 @@ pub async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Act
         return Ok(Action::await_change());
     }
     if let Err(e) = add_finalizer(&api, &stored, tags::EXPORT_FINALIZER).await {
-        ctx.event(Involved::of(&export), COMPONENT, "Warning", "FailedAddFinalizer", &format!("Failed add finalizer due to {e}")).await;
+        ctx.event(
+            Involved::of(&export),
+            COMPONENT,
+            "Warning",
+            "FailedAddFinalizer",
+            &format!("Failed add finalizer due to {e}"),
+        )
+        .await;
         return Err(Error::Deploy("TODO".into()));
     }
     let models = match build_models(&export, &ctx, false).await {
         Ok(models) => models,
         Err(Error::Build(why)) => {
-            ctx.event(Involved::of(&export), COMPONENT, "Warning", "FailedBuildModel", &format!("Failed BuildModel due to {why}")).await;
+            ctx.event(
+                Involved::of(&export),
+                COMPONENT,
+                "Warning",
+                "FailedBuildModel",
+                &format!("Failed BuildModel due to {why}"),
+            )
+            .await;
             if !ctx.config.quirks.has(Quirk::ServiceDeletionLeavesTargets) {
                 // Fixed H-4: a missing Service empties its export's target groups.
                 deregister_all(&export, &ctx).await?;
@@ -70,7 +93,14 @@ pub async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Act
         Err(e) => return Err(e),
     };
     if let Err(e) = deploy(&models, &ctx).await {
-        ctx.event(Involved::of(&export), COMPONENT, "Warning", "FailedDeployModel", &format!("Failed deploy model due to {e}")).await;
+        ctx.event(
+            Involved::of(&export),
+            COMPONENT,
+            "Warning",
+            "FailedDeployModel",
+            &format!("Failed deploy model due to {e}"),
+        )
+        .await;
         return Err(e);
     }
     ctx.succeeded(&key(&export));
@@ -85,11 +115,18 @@ pub async fn build_models(export: &ServiceExport, ctx: &Context, deleting: bool)
     let slices = match &service {
         Some(_) => {
             let selector = format!("kubernetes.io/service-name={service_name}");
-            Api::<EndpointSlice>::namespaced(ctx.kube.clone(), &namespace).list(&ListParams::default().labels(&selector)).await?.items
+            Api::<EndpointSlice>::namespaced(ctx.kube.clone(), &namespace)
+                .list(&ListParams::default().labels(&selector))
+                .await?
+                .items
         }
         None => vec![],
     };
-    let policies = Api::<TargetGroupPolicy>::namespaced(ctx.kube.clone(), &namespace).list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
+    let policies = Api::<TargetGroupPolicy>::namespaced(ctx.kube.clone(), &namespace)
+        .list(&ListParams::default())
+        .await
+        .map(|l| l.items)
+        .unwrap_or_default();
     let inputs = ExportInputs { export, service: service.as_ref(), slices: &slices, policies: &policies, deleting };
     build(&inputs).map_err(Error::Build)
 }
@@ -102,7 +139,8 @@ pub async fn deploy(models: &[TargetGroupModel], ctx: &Context) -> Result<Vec<St
     let mut ids = Vec::new();
     for model in models {
         let name = ctx.target_group_name(&model.service_namespace, &model.service_name);
-        let found = ctx.lattice.upsert_target_group(model, name, &c.cluster_name, &c.cluster_vpc_id, &c.managed_by()).await?;
+        let found =
+            ctx.lattice.upsert_target_group(model, name, &c.cluster_name, &c.cluster_vpc_id, &c.managed_by()).await?;
         ids.push(found.id);
     }
     let mut failures = Vec::new();

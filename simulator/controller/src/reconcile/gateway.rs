@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use gateway_api::gatewayclasses::GatewayClass;
 use gateway_api::gateways::Gateway;
+use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::ResourceExt;
 use serde_json::{Value, json};
 
 use super::{Context, add_finalizer, remove_finalizer};
@@ -18,7 +18,9 @@ pub const FINALIZER: &str = "gateway.k8s.aws/resources";
 
 /// The Gateway (as JSON) if its GatewayClass is ours.
 pub async fn controlled_gateway(ctx: &Context, namespace: &str, name: &str) -> Result<Option<Value>> {
-    let Some(gateway) = Api::<Gateway>::namespaced(ctx.kube.clone(), namespace).get_opt(name).await? else { return Ok(None) };
+    let Some(gateway) = Api::<Gateway>::namespaced(ctx.kube.clone(), namespace).get_opt(name).await? else {
+        return Ok(None);
+    };
     let class = Api::<GatewayClass>::all(ctx.kube.clone()).get_opt(&gateway.spec.gateway_class_name).await?;
     if class.is_some_and(|c| c.spec.controller_name == GATEWAY_CONTROLLER) {
         Ok(Some(serde_json::to_value(&gateway).map_err(|e| Error::Deploy(e.to_string()))?))
@@ -56,7 +58,10 @@ pub async fn reconcile(gateway: Arc<Gateway>, ctx: Arc<Context>) -> Result<Actio
     }
     if gateway.metadata.deletion_timestamp.is_some() {
         if referencing_routes(&ctx, &gateway).await? > 0 {
-            return Err(Error::Deploy(format!("cannot delete gateway {ns}/{}: routes still reference it", gateway.name_any())));
+            return Err(Error::Deploy(format!(
+                "cannot delete gateway {ns}/{}: routes still reference it",
+                gateway.name_any()
+            )));
         }
         remove_finalizer(&api, &gateway, FINALIZER).await?;
         return Ok(Action::await_change());
@@ -81,9 +86,17 @@ pub async fn reconcile(gateway: Arc<Gateway>, ctx: Arc<Context>) -> Result<Actio
         .and_then(|s| s.conditions.as_ref())
         .map(|cs| cs.iter().map(|c| (c.type_.clone(), c.status.clone(), c.reason.clone())).collect())
         .unwrap_or_default();
-    let wanted = vec![("Accepted".to_string(), "True".to_string(), "Accepted".to_string()), ("Programmed".into(), status.into(), reason.into())];
+    let wanted = vec![
+        ("Accepted".to_string(), "True".to_string(), "Accepted".to_string()),
+        ("Programmed".into(), status.into(), reason.into()),
+    ];
     if current != wanted {
-        api.patch_status(&gateway.name_any(), &PatchParams::default(), &Patch::Merge(&json!({"status": {"conditions": conditions}}))).await?;
+        api.patch_status(
+            &gateway.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&json!({"status": {"conditions": conditions}})),
+        )
+        .await?;
     }
     Ok(Action::await_change())
 }
@@ -98,9 +111,25 @@ pub async fn ensure_default_network(ctx: &Context) {
     let result: Result<()> = async {
         let id = match ctx.lattice.find_service_network(&name, &ctx.config).await? {
             Some(sn) => sn.id.unwrap_or_default(),
-            None => ctx.lattice.client.create_service_network().name(&name).send().await.map_err(crate::error::aws)?.id.unwrap_or_default(),
+            None => ctx
+                .lattice
+                .client
+                .create_service_network()
+                .name(&name)
+                .send()
+                .await
+                .map_err(crate::error::aws)?
+                .id
+                .unwrap_or_default(),
         };
-        let associations = ctx.lattice.client.list_service_network_vpc_associations().vpc_identifier(&ctx.config.cluster_vpc_id).send().await.map_err(crate::error::aws)?;
+        let associations = ctx
+            .lattice
+            .client
+            .list_service_network_vpc_associations()
+            .vpc_identifier(&ctx.config.cluster_vpc_id)
+            .send()
+            .await
+            .map_err(crate::error::aws)?;
         if !associations.items.iter().any(|a| a.service_network_id.as_deref() == Some(id.as_str())) {
             ctx.lattice
                 .client

@@ -18,7 +18,8 @@ pub async fn collect(ctx: &Context) -> Result<Vec<String>> {
         let Some(tags) = tags else { continue };
         let tag = |k: &str| tags.get(k).cloned().unwrap_or_default();
         let id = tg.id.clone().unwrap_or_default();
-        if tg.vpc_identifier.as_deref() != Some(c.cluster_vpc_id.as_str()) || tag(tags::CLUSTER_NAME) != c.cluster_name {
+        if tg.vpc_identifier.as_deref() != Some(c.cluster_vpc_id.as_str()) || tag(tags::CLUSTER_NAME) != c.cluster_name
+        {
             continue;
         }
         let source = tag(tags::SOURCE_TYPE);
@@ -33,7 +34,12 @@ pub async fn collect(ctx: &Context) -> Result<Vec<String>> {
         if tg.service_arns.as_ref().is_some_and(|s| !s.is_empty()) {
             continue;
         }
-        let fields = (tg.port.unwrap_or_default(), tg.protocol.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(), tg.ip_address_type.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(), tag(tags::PROTOCOL_VERSION));
+        let fields = (
+            tg.port.unwrap_or_default(),
+            tg.protocol.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            tg.ip_address_type.as_ref().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            tag(tags::PROTOCOL_VERSION),
+        );
         let stale = if source == "ServiceExport" {
             match crate::objects::get_export(&ctx.kube, &svc_ns, &svc_name).await? {
                 None => true,
@@ -46,7 +52,10 @@ pub async fn collect(ctx: &Context) -> Result<Vec<String>> {
                         ports.truncate(1);
                     }
                     match super::export::build_models(&export, ctx, false).await {
-                        Ok(models) => !models.iter().any(|m| (m.port, m.protocol.clone(), m.ip_address_type.clone(), m.protocol_version.clone()) == fields),
+                        Ok(models) => !models.iter().any(|m| {
+                            (m.port, m.protocol.clone(), m.ip_address_type.clone(), m.protocol_version.clone())
+                                == fields
+                        }),
                         Err(_) => false,
                     }
                 }
@@ -59,13 +68,18 @@ pub async fn collect(ctx: &Context) -> Result<Vec<String>> {
             } else {
                 RouteKind::Http
             };
-            let api: Api<DynamicObject> = Api::namespaced_with(ctx.kube.clone(), &tag(tags::ROUTE_NAMESPACE), &super::route::api_resource(kind));
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(ctx.kube.clone(), &tag(tags::ROUTE_NAMESPACE), &super::route::api_resource(kind));
             match api.get_opt(&tag(tags::ROUTE_NAME)).await? {
                 None => true,
                 Some(obj) if obj.metadata.deletion_timestamp.is_some() => true,
                 Some(obj) => {
                     let route = Route::from_json(kind, &serde_json::to_value(&obj).unwrap_or_default());
-                    !route.rules.iter().flat_map(|r| &r.backend_refs).any(|b| b.kind == "Service" && b.name == svc_name && b.namespace == svc_ns)
+                    !route
+                        .rules
+                        .iter()
+                        .flat_map(|r| &r.backend_refs)
+                        .any(|b| b.kind == "Service" && b.name == svc_name && b.namespace == svc_ns)
                 }
             }
         };

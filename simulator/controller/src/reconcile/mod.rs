@@ -60,7 +60,9 @@ impl Context {
         }
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let n = failures.entry(key.to_string()).or_insert(0);
-        let delay = Duration::from_millis(5).saturating_mul(1u32.checked_shl(*n).unwrap_or(u32::MAX)).min(Duration::from_secs(1000));
+        let delay = Duration::from_millis(5)
+            .saturating_mul(1u32.checked_shl(*n).unwrap_or(u32::MAX))
+            .min(Duration::from_secs(1000));
         *n = n.saturating_add(1);
         delay
     }
@@ -76,7 +78,11 @@ impl Context {
         let now = Time(k8s_openapi::jiff::Timestamp::now());
         let name = obj.meta.name.clone().unwrap_or_default();
         let event = Event {
-            metadata: kube::api::ObjectMeta { name: Some(format!("{name}.{n:016x}")), namespace: Some(namespace.clone()), ..Default::default() },
+            metadata: kube::api::ObjectMeta {
+                name: Some(format!("{name}.{n:016x}")),
+                namespace: Some(namespace.clone()),
+                ..Default::default()
+            },
             involved_object: ObjectReference {
                 api_version: Some(obj.api_version),
                 kind: Some(obj.kind),

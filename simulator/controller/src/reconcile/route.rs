@@ -8,9 +8,9 @@ use std::sync::Arc;
 use aws_sdk_vpclattice::types::{ListenerProtocol, RuleUpdate, ServiceNetworkServiceAssociationStatus};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
 use kube::runtime::controller::Action as Requeue;
-use kube::ResourceExt;
 use latticelab_crds::aws::{ServiceImport, TargetGroupPolicy};
 use serde_json::{Value, json};
 
@@ -74,10 +74,18 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
     for p in &route.parent_refs {
         let gateway = controlled_gateway(&ctx, &p.namespace, &p.name).await?;
         let accepted = match &gateway {
-            None => ("False", "NoMatchingParent", format!("gateway {}/{} is not controlled by {GATEWAY_CONTROLLER}", p.namespace, p.name)),
+            None => (
+                "False",
+                "NoMatchingParent",
+                format!("gateway {}/{} is not controlled by {GATEWAY_CONTROLLER}", p.namespace, p.name),
+            ),
             Some(gw) => {
                 let listeners = gateway_listeners(gw, p.section_name.as_deref(), p.port);
-                if listeners.is_empty() { ("False", "NotAllowedByListeners", "no listener matches".into()) } else { ("True", "Accepted", String::new()) }
+                if listeners.is_empty() {
+                    ("False", "NotAllowedByListeners", "no listener matches".into())
+                } else {
+                    ("True", "Accepted", String::new())
+                }
             }
         };
         parents.push(Parent { gateway, accepted: (accepted.0, accepted.1, accepted.2) });
@@ -96,7 +104,14 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
     }
     ctx.event(obj_ref(&obj, kind), &component, "Normal", "Reconcile", "Adding/Updating Reconcile").await;
     if let Err(e) = add_finalizer(&api, &obj, kind.finalizer()).await {
-        ctx.event(obj_ref(&obj, kind), &component, "Warning", "FailedAddFinalizer", &format!("Failed add finalizer due to {e}")).await;
+        ctx.event(
+            obj_ref(&obj, kind),
+            &component,
+            "Warning",
+            "FailedAddFinalizer",
+            &format!("Failed add finalizer due to {e}"),
+        )
+        .await;
         return Err(e);
     }
 
@@ -125,52 +140,84 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
         for b in rule.backend_refs.iter().filter(|b| b.is_import()) {
             match import_mode(&ctx, b).await? {
                 Err(ModeError::ConflictingServiceImportAnnotations) => {
-                    resolved = ("False", "ConflictingServiceImportAnnotations".into(), format!("backendRef name: {}", b.name));
+                    resolved =
+                        ("False", "ConflictingServiceImportAnnotations".into(), format!("backendRef name: {}", b.name));
                     mode3_failure.get_or_insert(Error::Deploy("ConflictingServiceImportAnnotations".into()));
                 }
                 Err(ModeError::InvalidExternalTargetGroup(arn)) => {
-                    resolved = ("False", "InvalidExternalTargetGroup".into(), format!("invalid target group ARN {arn}"));
+                    resolved =
+                        ("False", "InvalidExternalTargetGroup".into(), format!("invalid target group ARN {arn}"));
                     mode3_failure.get_or_insert(Error::Deploy("InvalidExternalTargetGroup".into()));
                 }
-                Ok(Mode::External { arn, .. }) => match ctx.lattice.client.get_target_group().target_group_identifier(&arn).send().await {
-                    Ok(_) => {}
-                    Err(e) => {
-                        let e = aws(e);
-                        if e.is_not_found() || e.is_access_denied() {
-                            resolved = ("False", "ExternalTargetGroupNotFound".into(), format!("target group {arn} not found"));
-                            mode3_failure.get_or_insert(Error::RequeueAfter { after: std::time::Duration::from_secs(60), why: "ExternalTargetGroupNotFound".into() });
-                        } else {
-                            return Err(e);
+                Ok(Mode::External { arn, .. }) => {
+                    match ctx.lattice.client.get_target_group().target_group_identifier(&arn).send().await {
+                        Ok(_) => {}
+                        Err(e) => {
+                            let e = aws(e);
+                            if e.is_not_found() || e.is_access_denied() {
+                                resolved = (
+                                    "False",
+                                    "ExternalTargetGroupNotFound".into(),
+                                    format!("target group {arn} not found"),
+                                );
+                                mode3_failure.get_or_insert(Error::RequeueAfter {
+                                    after: std::time::Duration::from_secs(60),
+                                    why: "ExternalTargetGroupNotFound".into(),
+                                });
+                            } else {
+                                return Err(e);
+                            }
                         }
                     }
-                },
+                }
                 Ok(Mode::Search(_)) => {}
             }
         }
     }
     write_status(&api, &obj, &route, &parents, &resolved).await?;
     if let Some(e) = mode3_failure {
-        ctx.event(obj_ref(&obj, kind), &component, "Warning", "FailedBuildModel", &format!("Failed BuildModel due to {e}")).await;
+        ctx.event(
+            obj_ref(&obj, kind),
+            &component,
+            "Warning",
+            "FailedBuildModel",
+            &format!("Failed BuildModel due to {e}"),
+        )
+        .await;
         return Err(e);
     }
 
     let outcome = deploy(&route, &parents, &ctx).await;
     match outcome {
         Ok(Deployed::Conflicted(why)) => {
-            let conflicted = parents.iter().map(|p| Parent { gateway: p.gateway.clone(), accepted: ("False", "Conflicted", why.clone()) }).collect::<Vec<_>>();
+            let conflicted = parents
+                .iter()
+                .map(|p| Parent { gateway: p.gateway.clone(), accepted: ("False", "Conflicted", why.clone()) })
+                .collect::<Vec<_>>();
             write_status(&api, &obj, &route, &conflicted, &resolved).await?;
             Ok(Requeue::await_change())
         }
         Ok(Deployed::Done { arn, dns }) => {
-            let patch = json!({"metadata": {"annotations": {tags::LATTICE_SERVICE_ARN: arn, tags::LATTICE_DOMAIN: dns}}});
+            let patch =
+                json!({"metadata": {"annotations": {tags::LATTICE_SERVICE_ARN: arn, tags::LATTICE_DOMAIN: dns}}});
             api.patch(&route.name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
-            ctx.event(obj_ref(&obj, kind), &component, "Normal", "DeploySucceed", "Adding/Updating reconcile Done!").await;
+            ctx.event(obj_ref(&obj, kind), &component, "Normal", "DeploySucceed", "Adding/Updating reconcile Done!")
+                .await;
             ctx.succeeded(&key);
             Ok(ctx.config.resync.map_or_else(Requeue::await_change, Requeue::requeue))
         }
         Err(e) => {
-            if e.to_string().contains(IMPORT_NOT_FOUND) && !ctx.config.quirks.has(Quirk::ResolvedRefsIgnoresImportResolution) {
-                write_status(&api, &obj, &route, &parents, &("False", "BackendNotFound".into(), IMPORT_NOT_FOUND.into())).await?;
+            if e.to_string().contains(IMPORT_NOT_FOUND)
+                && !ctx.config.quirks.has(Quirk::ResolvedRefsIgnoresImportResolution)
+            {
+                write_status(
+                    &api,
+                    &obj,
+                    &route,
+                    &parents,
+                    &("False", "BackendNotFound".into(), IMPORT_NOT_FOUND.into()),
+                )
+                .await?;
             }
             let reason = if matches!(e, Error::Retry(_)) { "Retry-Reconcile" } else { "FailedDeployModel" };
             let type_ = if matches!(e, Error::Retry(_)) { "Normal" } else { "Warning" };
@@ -181,7 +228,11 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
 }
 
 fn obj_ref(obj: &DynamicObject, kind: RouteKind) -> Involved {
-    Involved { api_version: "gateway.networking.k8s.io/v1".into(), kind: kind.kind().into(), meta: obj.metadata.clone() }
+    Involved {
+        api_version: "gateway.networking.k8s.io/v1".into(),
+        kind: kind.kind().into(),
+        meta: obj.metadata.clone(),
+    }
 }
 
 async fn import_mode(ctx: &Context, b: &BackendRef) -> Result<std::result::Result<Mode, ModeError>> {
@@ -211,12 +262,16 @@ fn gateway_listeners(gateway: &Value, section: Option<&str>, port: Option<i32>) 
         .collect()
 }
 
-async fn write_status(api: &Api<DynamicObject>, obj: &DynamicObject, route: &Route, parents: &[Parent], resolved: &(&str, String, String)) -> Result<()> {
+async fn write_status(
+    api: &Api<DynamicObject>,
+    obj: &DynamicObject,
+    route: &Route,
+    parents: &[Parent],
+    resolved: &(&str, String, String),
+) -> Result<()> {
     let generation = obj.metadata.generation.unwrap_or(0);
     let now = k8s_openapi::jiff::Timestamp::now().to_string();
-    let condition = |type_: &str, status: &str, reason: &str, message: &str| {
-        json!({"type": type_, "status": status, "reason": reason, "message": message, "observedGeneration": generation, "lastTransitionTime": now})
-    };
+    let condition = |type_: &str, status: &str, reason: &str, message: &str| json!({"type": type_, "status": status, "reason": reason, "message": message, "observedGeneration": generation, "lastTransitionTime": now});
     let entries: Vec<Value> = route
         .parent_refs
         .iter()
@@ -247,7 +302,8 @@ async fn write_status(api: &Api<DynamicObject>, obj: &DynamicObject, route: &Rou
     if strip(&obj.data["status"]["parents"]) == strip(&Value::Array(entries.clone())) {
         return Ok(());
     }
-    api.patch_status(&route.name, &PatchParams::default(), &Patch::Merge(&json!({"status": {"parents": entries}}))).await?;
+    api.patch_status(&route.name, &PatchParams::default(), &Patch::Merge(&json!({"status": {"parents": entries}})))
+        .await?;
     Ok(())
 }
 
@@ -263,15 +319,25 @@ async fn route_target_groups(route: &Route, ctx: &Context) -> Result<Vec<(String
         if out.iter().any(|(ns, name, _)| *ns == b.namespace && *name == b.name) {
             continue;
         }
-        let Some(service) = Api::<Service>::namespaced(ctx.kube.clone(), &b.namespace).get_opt(&b.name).await? else { continue };
+        let Some(service) = Api::<Service>::namespaced(ctx.kube.clone(), &b.namespace).get_opt(&b.name).await? else {
+            continue;
+        };
         let selector = format!("kubernetes.io/service-name={}", b.name);
-        let slices = Api::<EndpointSlice>::namespaced(ctx.kube.clone(), &b.namespace).list(&ListParams::default().labels(&selector)).await?.items;
-        let policies = Api::<TargetGroupPolicy>::namespaced(ctx.kube.clone(), &b.namespace).list(&ListParams::default()).await.map(|l| l.items).unwrap_or_default();
+        let slices = Api::<EndpointSlice>::namespaced(ctx.kube.clone(), &b.namespace)
+            .list(&ListParams::default().labels(&selector))
+            .await?
+            .items;
+        let policies = Api::<TargetGroupPolicy>::namespaced(ctx.kube.clone(), &b.namespace)
+            .list(&ListParams::default())
+            .await
+            .map(|l| l.items)
+            .unwrap_or_default();
         let policy = crate::model::export::policy_for(&policies, "Service", &b.name, &b.namespace);
         let (mut protocol, mut version) = ("HTTP".to_string(), "HTTP1".to_string());
         if let Some(p) = policy {
             if let Some(proto) = p.spec.protocol {
-                protocol = serde_json::to_value(proto).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or(protocol);
+                protocol =
+                    serde_json::to_value(proto).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or(protocol);
             }
             if let Some(v) = p.spec.protocol_version {
                 version = serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or(version);
@@ -288,13 +354,21 @@ async fn route_target_groups(route: &Route, ctx: &Context) -> Result<Vec<(String
         let families = service.spec.as_ref().and_then(|s| s.ip_families.clone()).unwrap_or_default();
         let defined: Vec<i32> = b.port.into_iter().collect();
         let model = TargetGroupModel {
-            source: Source::Route { kind: route.kind.kind().into(), namespace: route.namespace.clone(), name: route.name.clone() },
+            source: Source::Route {
+                kind: route.kind.kind().into(),
+                namespace: route.namespace.clone(),
+                name: route.name.clone(),
+            },
             service_name: b.name.clone(),
             service_namespace: b.namespace.clone(),
             port: 80,
             protocol,
             protocol_version: version,
-            ip_address_type: if families.first().map(String::as_str) == Some("IPv6") { "IPV6".into() } else { "IPV4".into() },
+            ip_address_type: if families.first().map(String::as_str) == Some("IPv6") {
+                "IPV6".into()
+            } else {
+                "IPV4".into()
+            },
             health_check: policy.and_then(|p| p.spec.health_check.as_ref()).map(crate::model::export::health_check),
             user_tags: route.user_tags(),
             targets: resolve(&service, &slices, &defined),
@@ -322,7 +396,11 @@ fn network_names(route: &Route, parents: &[Parent], ctx: &Context) -> Vec<String
 }
 
 pub fn service_name(route: &Route) -> String {
-    route.annotations.get(tags::SERVICE_NAME_OVERRIDE).cloned().unwrap_or_else(|| crate::names::service(&route.name, &route.namespace))
+    route
+        .annotations
+        .get(tags::SERVICE_NAME_OVERRIDE)
+        .cloned()
+        .unwrap_or_else(|| crate::names::service(&route.name, &route.namespace))
 }
 
 async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Deployed> {
@@ -354,7 +432,10 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
         let _guard = ctx.gc_lock.read().await;
         for (ns, name, model) in &route_tgs {
             let tg_name = ctx.target_group_name(ns, name);
-            let found = ctx.lattice.upsert_target_group(model, tg_name, &c.cluster_name, &c.cluster_vpc_id, &managed_by).await?;
+            let found = ctx
+                .lattice
+                .upsert_target_group(model, tg_name, &c.cluster_name, &c.cluster_vpc_id, &managed_by)
+                .await?;
             tg_ids.insert((ns.clone(), name.clone()), found.id);
         }
         for (ns, name, model) in &route_tgs {
@@ -395,8 +476,12 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
             let arn = existing.arn.clone().unwrap_or_default();
             let current = ctx.lattice.tags(&arn).await?;
             match current.get(tags::MANAGED_BY) {
-                None => ctx.lattice.tag(&arn, &Tags::from([(tags::MANAGED_BY.to_string(), managed_by.clone())])).await?,
-                Some(owner) if *owner != managed_by && route.annotations.get(tags::ALLOW_TAKEOVER_FROM) != Some(owner) => {
+                None => {
+                    ctx.lattice.tag(&arn, &Tags::from([(tags::MANAGED_BY.to_string(), managed_by.clone())])).await?
+                }
+                Some(owner)
+                    if *owner != managed_by && route.annotations.get(tags::ALLOW_TAKEOVER_FROM) != Some(owner) =>
+                {
                     return Ok(Deployed::Conflicted(format!("service {name} is owned by {owner}")));
                 }
                 Some(_) => {}
@@ -407,7 +492,9 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
                     None => {
                         missing.insert(key.into(), route_tags[key].clone());
                     }
-                    Some(v) if *v != route_tags[key] => return Ok(Deployed::Conflicted(format!("service {name} belongs to another route ({key}={v})"))),
+                    Some(v) if *v != route_tags[key] => {
+                        return Ok(Deployed::Conflicted(format!("service {name} belongs to another route ({key}={v})")));
+                    }
                     Some(_) => {}
                 }
             }
@@ -417,9 +504,20 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
             }
             ctx.lattice.tag(&arn, &missing).await?;
             ctx.lattice.reconcile_user_tags(&arn, &current, &user_tags).await?;
-            let associations = ctx.lattice.client.list_service_network_service_associations().service_identifier(&id).send().await.map_err(aws)?.items;
+            let associations = ctx
+                .lattice
+                .client
+                .list_service_network_service_associations()
+                .service_identifier(&id)
+                .send()
+                .await
+                .map_err(aws)?
+                .items;
             for network in &networks {
-                match associations.iter().find(|a| a.service_network_name.as_deref() == Some(network) || a.service_network_id.as_deref() == Some(network)) {
+                match associations.iter().find(|a| {
+                    a.service_network_name.as_deref() == Some(network)
+                        || a.service_network_id.as_deref() == Some(network)
+                }) {
                     None => associate(ctx, &id, network, &user_tags).await?,
                     Some(a) if a.status == Some(ServiceNetworkServiceAssociationStatus::DeleteInProgress) => {
                         return Err(Error::Retry(format!("association with {network} is being deleted")));
@@ -427,10 +525,20 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
                     Some(_) => {}
                 }
             }
-            for extra in associations.iter().filter(|a| !networks.iter().any(|n| a.service_network_name.as_deref() == Some(n) || a.service_network_id.as_deref() == Some(n))) {
+            for extra in associations.iter().filter(|a| {
+                !networks
+                    .iter()
+                    .any(|n| a.service_network_name.as_deref() == Some(n) || a.service_network_id.as_deref() == Some(n))
+            }) {
                 let Some(arn) = extra.arn.as_deref() else { continue };
                 if ctx.lattice.tags(arn).await?.get(tags::MANAGED_BY) == Some(&managed_by) {
-                    ctx.lattice.client.delete_service_network_service_association().service_network_service_association_identifier(arn).send().await.map_err(aws)?;
+                    ctx.lattice
+                        .client
+                        .delete_service_network_service_association()
+                        .service_network_service_association_identifier(arn)
+                        .send()
+                        .await
+                        .map_err(aws)?;
                 }
             }
             (id, arn, existing.dns_entry.and_then(|d| d.domain_name).unwrap_or_default())
@@ -471,9 +579,20 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
         listener_ids.push((l.clone(), id));
     }
     let relisted = ctx.lattice.client.list_listeners().service_identifier(&service_id).send().await.map_err(aws)?.items;
-    for stale in relisted.iter().filter(|x| !listeners.iter().any(|l| Some(l.port) == x.port && x.protocol.as_ref().map(|p| p.as_str()) == Some(l.protocol.as_str()))) {
+    for stale in relisted.iter().filter(|x| {
+        !listeners
+            .iter()
+            .any(|l| Some(l.port) == x.port && x.protocol.as_ref().map(|p| p.as_str()) == Some(l.protocol.as_str()))
+    }) {
         if let Some(id) = &stale.id {
-            ctx.lattice.client.delete_listener().service_identifier(&service_id).listener_identifier(id).send().await.map_err(aws)?;
+            ctx.lattice
+                .client
+                .delete_listener()
+                .service_identifier(&service_id)
+                .listener_identifier(id)
+                .send()
+                .await
+                .map_err(aws)?;
         }
     }
 
@@ -517,7 +636,9 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
                 }
                 None => {
                     let used: Vec<i32> = existing.iter().map(|(_, _, p, _)| *p).collect();
-                    let free = (1..=100).find(|p| !used.contains(p)).ok_or_else(|| Error::Deploy("no free rule priority".into()))?;
+                    let free = (1..=100)
+                        .find(|p| !used.contains(p))
+                        .ok_or_else(|| Error::Deploy("no free rule priority".into()))?;
                     let created = ctx
                         .lattice
                         .client
@@ -538,16 +659,39 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
         }
         let _ = listener;
         // Prune and rebalance priorities.
-        let current = ctx.lattice.client.list_rules().service_identifier(&service_id).listener_identifier(listener_id).send().await.map_err(aws)?.items;
-        for stale in current.iter().filter(|r| r.is_default != Some(true) && !placed.iter().any(|(id, _)| Some(id) == r.id.as_ref())) {
+        let current = ctx
+            .lattice
+            .client
+            .list_rules()
+            .service_identifier(&service_id)
+            .listener_identifier(listener_id)
+            .send()
+            .await
+            .map_err(aws)?
+            .items;
+        for stale in current
+            .iter()
+            .filter(|r| r.is_default != Some(true) && !placed.iter().any(|(id, _)| Some(id) == r.id.as_ref()))
+        {
             if let Some(id) = &stale.id {
-                ctx.lattice.client.delete_rule().service_identifier(&service_id).listener_identifier(listener_id).rule_identifier(id).send().await.map_err(aws)?;
+                ctx.lattice
+                    .client
+                    .delete_rule()
+                    .service_identifier(&service_id)
+                    .listener_identifier(listener_id)
+                    .rule_identifier(id)
+                    .send()
+                    .await
+                    .map_err(aws)?;
             }
         }
-        let differs = placed.iter().any(|(id, p)| current.iter().any(|r| r.id.as_ref() == Some(id) && r.priority != Some(*p)));
+        let differs =
+            placed.iter().any(|(id, p)| current.iter().any(|r| r.id.as_ref() == Some(id) && r.priority != Some(*p)));
         if differs {
-            let updates: Vec<RuleUpdate> =
-                placed.iter().map(|(id, p)| RuleUpdate::builder().rule_identifier(id).priority(*p).build().expect("identifier set")).collect();
+            let updates: Vec<RuleUpdate> = placed
+                .iter()
+                .map(|(id, p)| RuleUpdate::builder().rule_identifier(id).priority(*p).build().expect("identifier set"))
+                .collect();
             ctx.lattice
                 .client
                 .batch_update_rule()
@@ -570,22 +714,54 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
 }
 
 /// `(id, match, priority, action)` of a listener's non-default rules (ListRules + GetRule).
-async fn existing_rules(ctx: &Context, service: &str, listener: &str) -> Result<Vec<(String, RuleMatch, i32, Option<Action>)>> {
-    let listed = ctx.lattice.client.list_rules().service_identifier(service).listener_identifier(listener).send().await.map_err(aws)?.items;
+async fn existing_rules(
+    ctx: &Context,
+    service: &str,
+    listener: &str,
+) -> Result<Vec<(String, RuleMatch, i32, Option<Action>)>> {
+    let listed = ctx
+        .lattice
+        .client
+        .list_rules()
+        .service_identifier(service)
+        .listener_identifier(listener)
+        .send()
+        .await
+        .map_err(aws)?
+        .items;
     let mut out = Vec::new();
     for r in listed {
         let Some(id) = r.id.clone() else { continue };
-        let got = ctx.lattice.client.get_rule().service_identifier(service).listener_identifier(listener).rule_identifier(&id).send().await.map_err(aws)?;
+        let got = ctx
+            .lattice
+            .client
+            .get_rule()
+            .service_identifier(service)
+            .listener_identifier(listener)
+            .rule_identifier(&id)
+            .send()
+            .await
+            .map_err(aws)?;
         if got.is_default == Some(true) {
             continue;
         }
-        out.push((id, from_lattice_match(got.r#match.as_ref()), got.priority.unwrap_or_default(), from_lattice_action(got.action.as_ref())));
+        out.push((
+            id,
+            from_lattice_match(got.r#match.as_ref()),
+            got.priority.unwrap_or_default(),
+            from_lattice_action(got.action.as_ref()),
+        ));
     }
     Ok(out)
 }
 
 /// The forward action of a rule (§3.3): INVALID entries skipped, all invalid → 500.
-async fn rule_action(route: &Route, backends: &[BackendRef], route_tgs: &BTreeMap<(String, String), String>, ctx: &Context) -> Result<Action> {
+async fn rule_action(
+    route: &Route,
+    backends: &[BackendRef],
+    route_tgs: &BTreeMap<(String, String), String>,
+    ctx: &Context,
+) -> Result<Action> {
     let mut groups = Vec::new();
     for b in backends {
         let id = if b.is_import() {
@@ -614,10 +790,17 @@ async fn resolve_import(route: &Route, b: &BackendRef, ctx: &Context) -> Result<
                 .target_groups_with_tags()
                 .await?
                 .into_iter()
-                .map(|(tg, tags)| Candidate { id: tg.id.unwrap_or_default(), arn: tg.arn.unwrap_or_default(), vpc: tg.vpc_identifier.unwrap_or_default(), tags })
+                .map(|(tg, tags)| Candidate {
+                    id: tg.id.unwrap_or_default(),
+                    arn: tg.arn.unwrap_or_default(),
+                    vpc: tg.vpc_identifier.unwrap_or_default(),
+                    tags,
+                })
                 .collect();
             let prefer = (!ctx.config.quirks.has(Quirk::ImportIgnoresProtocol)).then(|| route.kind.preferred_version());
-            import::resolve(&query, &candidates, prefer).map(|c| c.id.clone()).ok_or_else(|| Error::Deploy(IMPORT_NOT_FOUND.into()))
+            import::resolve(&query, &candidates, prefer)
+                .map(|c| c.id.clone())
+                .ok_or_else(|| Error::Deploy(IMPORT_NOT_FOUND.into()))
         }
     }
 }
@@ -642,7 +825,11 @@ async fn associate(ctx: &Context, service_id: &str, network: &str, user_tags: &T
         Ok(out) => Err(Error::Retry(format!("association with {network} is {:?}", out.status))),
         Err(e) => {
             let e = aws(e);
-            if e.is_conflict() && e.to_string().contains("CREATE_IN_PROGRESS") { Err(Error::Retry(e.to_string())) } else { Err(e) }
+            if e.is_conflict() && e.to_string().contains("CREATE_IN_PROGRESS") {
+                Err(Error::Retry(e.to_string()))
+            } else {
+                Err(e)
+            }
         }
     }
 }
@@ -654,10 +841,24 @@ async fn delete_service(route: &Route, ctx: &Context) -> Result<()> {
     if ctx.lattice.tags(&arn).await?.get(tags::MANAGED_BY) != Some(&ctx.config.managed_by()) {
         return Ok(());
     }
-    let associations = ctx.lattice.client.list_service_network_service_associations().service_identifier(&id).send().await.map_err(aws)?.items;
+    let associations = ctx
+        .lattice
+        .client
+        .list_service_network_service_associations()
+        .service_identifier(&id)
+        .send()
+        .await
+        .map_err(aws)?
+        .items;
     for a in associations {
         if let Some(aid) = a.id
-            && let Err(e) = ctx.lattice.client.delete_service_network_service_association().service_network_service_association_identifier(&aid).send().await
+            && let Err(e) = ctx
+                .lattice
+                .client
+                .delete_service_network_service_association()
+                .service_network_service_association_identifier(&aid)
+                .send()
+                .await
         {
             let e = aws(e);
             if e.is_conflict() {
@@ -670,7 +871,14 @@ async fn delete_service(route: &Route, ctx: &Context) -> Result<()> {
     }
     for l in ctx.lattice.client.list_listeners().service_identifier(&id).send().await.map_err(aws)?.items {
         if let Some(lid) = l.id {
-            ctx.lattice.client.delete_listener().service_identifier(&id).listener_identifier(&lid).send().await.map_err(aws)?;
+            ctx.lattice
+                .client
+                .delete_listener()
+                .service_identifier(&id)
+                .listener_identifier(&lid)
+                .send()
+                .await
+                .map_err(aws)?;
         }
     }
     match ctx.lattice.client.delete_service().service_identifier(&id).send().await {

@@ -92,7 +92,12 @@ fn key_of(item: &Value, keys: &[String], types: TypeInfo, item_path: &str) -> St
     let map: Map<String, Value> = keys
         .iter()
         .map(|k| {
-            let value = item.get(k).cloned().filter(|v| !v.is_null()).or_else(|| types.key_default(item_path, k)).unwrap_or(Value::Null);
+            let value = item
+                .get(k)
+                .cloned()
+                .filter(|v| !v.is_null())
+                .or_else(|| types.key_default(item_path, k))
+                .unwrap_or(Value::Null);
             (k.clone(), value)
         })
         .collect();
@@ -155,7 +160,9 @@ pub fn get<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
             Step::Key(key) => {
                 let key: Map<String, Value> = serde_json::from_str(key).ok()?;
                 // A key field left out of an element matches its defaulted value.
-                v.as_array()?.iter().find(|item| key.iter().all(|(k, kv)| item.get(k).is_none_or(Value::is_null) || item.get(k) == Some(kv)))?
+                v.as_array()?.iter().find(|item| {
+                    key.iter().all(|(k, kv)| item.get(k).is_none_or(Value::is_null) || item.get(k) == Some(kv))
+                })?
             }
             Step::Value(json) => {
                 let wanted: Value = serde_json::from_str(json).ok()?;
@@ -601,10 +608,19 @@ mod defaulted_keys {
     #[test]
     fn an_applied_port_without_protocol_meets_the_defaulted_one() {
         let types = TypeInfo::Builtin("Service");
-        let who = Applier { manager: "m", force: true, scope: Scope::Main { status_subresource: true }, api_version: "v1", now: "t" };
+        let who = Applier {
+            manager: "m",
+            force: true,
+            scope: Scope::Main { status_subresource: true },
+            api_version: "v1",
+            now: "t",
+        };
         let live = json!({"metadata": {"name": "s"}, "spec": {"ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 8080}]}});
         let applied = json!({"spec": {"ports": [{"name": "http", "port": 80, "targetPort": 9090}]}});
         let merged = apply(&live, &applied, who, types).unwrap();
-        assert_eq!(merged["spec"]["ports"], json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 9090}]));
+        assert_eq!(
+            merged["spec"]["ports"],
+            json!([{"name": "http", "port": 80, "protocol": "TCP", "targetPort": 9090}])
+        );
     }
 }

@@ -104,7 +104,9 @@ impl TypeInfo<'_> {
     pub fn key_default(&self, item_path: &str, key: &str) -> Option<Value> {
         match self {
             TypeInfo::Builtin(_) => (key == "protocol" && item_path.ends_with("ports[]")).then(|| Value::from("TCP")),
-            TypeInfo::Schema(schema) => schema_node(schema, item_path).and_then(|n| n["properties"][key].get("default").cloned()),
+            TypeInfo::Schema(schema) => {
+                schema_node(schema, item_path).and_then(|n| n["properties"][key].get("default").cloned())
+            }
         }
     }
 

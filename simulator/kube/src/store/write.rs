@@ -155,6 +155,7 @@ impl Store {
         obj: &mut Value,
         old: Option<&Value>,
     ) -> ApiResult<()> {
+        meta::drop_empty_metadata(obj);
         match (rt.builtin, rt.schema(version)) {
             (Some(b), _) => builtin::apply_defaults(b, obj, old, &mut self.network)?,
             (None, Some(schema)) => schema::apply_defaults(schema, obj),
