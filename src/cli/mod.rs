@@ -1,5 +1,6 @@
 //! Command-line verbs. `main.rs` parses; each verb lives in its own module.
 
+mod controller;
 mod run;
 mod serve;
 
@@ -20,6 +21,10 @@ enum Command {
     Serve(serve::Args),
     /// Run the scenarios under features/.
     Run(run::Args),
+    /// Run the reference controller against one cluster of a kubeconfig, configured by the
+    /// environment the real controller reads (CLUSTER_NAME, CLUSTER_VPC_ID, AWS_ACCOUNT_ID,
+    /// REGION, LATTICE_ENDPOINT, …).
+    Controller(controller::Args),
 }
 
 impl Cli {
@@ -27,6 +32,7 @@ impl Cli {
         let result = match self.command {
             Command::Serve(args) => serve::serve(args).await,
             Command::Run(args) => run::run(args).await,
+            Command::Controller(args) => controller::controller(args).await,
         };
         match result {
             Ok(code) => code,

@@ -47,6 +47,13 @@ pub struct Args {
     /// and `cluster-b`, each in its own VPC.
     #[arg(long = "cluster", value_name = "NAME[:VPC_ID]")]
     clusters: Vec<String>,
+    /// Do not run the reference controller in each cluster (run `latticelab controller`, or the
+    /// real controller, against the kubeconfig instead).
+    #[arg(long)]
+    no_controller: bool,
+    /// The reference controllers' behaviour profile: `v2.1.3` or `fixed`.
+    #[arg(long, default_value = "v2.1.3")]
+    controller_profile: String,
     /// Which Gateway API CRDs the clusters serve: `standard` or `experimental` (adds the
     /// experimental fields, TCPRoute, UDPRoute, and TLSRoute v1alpha2/v1alpha3).
     #[arg(long, default_value = "standard")]
@@ -103,7 +110,9 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         ACCESS_KEY_ID.into(),
         Credential { secret_access_key: SECRET_ACCESS_KEY.into(), account_id: args.account_id.clone() },
     );
-    let server = Server::bind(SocketAddr::new(args.bind, args.port), Simulator::new(options))
+    let quirks = sim_controller::Quirks::profile(&args.controller_profile).map_err(anyhow::Error::msg)?;
+    let sim = Simulator::new(options);
+    let server = Server::bind(SocketAddr::new(args.bind, args.port), sim.clone())
         .await
         .with_context(|| format!("cannot bind {}:{}", args.bind, args.port))?;
     let addr = server.local_addr()?;
@@ -139,7 +148,16 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             namespace: "default".into(),
         });
         eprintln!("latticelab: cluster {} ({}) at {}", spec.name, spec.vpc_id, listener.url());
-        listeners.push((cluster, listener));
+        let controller = if args.no_controller {
+            None
+        } else {
+            let mut cc = sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
+            cc.quirks = quirks.clone();
+            cc.seed = Some(args.seed.wrapping_add(1000 + index as u64));
+            let lattice = crate::world::lattice_client(&sim, &cc);
+            Some(sim_controller::start(cluster.client(), lattice, cc).await)
+        };
+        listeners.push((cluster, listener, controller));
     }
     let kubeconfig = args.state_dir.join("kubeconfig");
     std::fs::write(&kubeconfig, sim_kube::kubeconfig::render(&endpoints))
@@ -160,7 +178,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -13,10 +13,16 @@ pub struct Served {
 
 impl Served {
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// `latticelab serve` with extra arguments.
+    pub fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut child = Command::new(env!("CARGO_BIN_EXE_latticelab"))
             .args(["serve", "--state-dir"])
             .arg(dir.path())
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
