@@ -21,7 +21,12 @@ const VPC_B: &str = "vpc-0bbbbbbbbbbbbbbb2";
 
 async fn kube_client(dir: &std::path::Path, context: &str) -> kube::Client {
     let kc = Kubeconfig::read_from(dir.join("kubeconfig")).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions { context: Some(context.into()), ..Default::default() }).await.unwrap();
+    let config = kube::Config::from_custom_kubeconfig(
+        kc,
+        &KubeConfigOptions { context: Some(context.into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
     kube::Client::try_from(config).unwrap()
 }
 
@@ -35,8 +40,18 @@ async fn apply(client: &kube::Client, yaml: &str) {
             "EndpointSlice" => "endpointslices".to_string(),
             k => format!("{}s", k.to_lowercase()),
         };
-        let ar = ApiResource { group: group.into(), version: version.into(), api_version: api_version.into(), kind: kind.into(), plural };
-        let api: Api<DynamicObject> = if kind == "GatewayClass" { Api::all_with(client.clone(), &ar) } else { Api::default_namespaced_with(client.clone(), &ar) };
+        let ar = ApiResource {
+            group: group.into(),
+            version: version.into(),
+            api_version: api_version.into(),
+            kind: kind.into(),
+            plural,
+        };
+        let api: Api<DynamicObject> = if kind == "GatewayClass" {
+            Api::all_with(client.clone(), &ar)
+        } else {
+            Api::default_namespaced_with(client.clone(), &ar)
+        };
         let name = value["metadata"]["name"].as_str().unwrap().to_string();
         api.patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(&value)).await.unwrap();
     }
@@ -60,7 +75,13 @@ fn controller(served: &Served, cluster: &str, vpc: &str) -> tokio::process::Chil
 
 #[tokio::test]
 async fn standalone_controllers_reconcile_a_served_world() {
-    let served = Served::start_with(&["--no-controller", "--cluster", &format!("cluster-a:{VPC_A}"), "--cluster", &format!("cluster-b:{VPC_B}")]);
+    let served = Served::start_with(&[
+        "--no-controller",
+        "--cluster",
+        &format!("cluster-a:{VPC_A}"),
+        "--cluster",
+        &format!("cluster-b:{VPC_B}"),
+    ]);
     let mut controllers = Vec::new();
     for (cluster, vpc) in [("cluster-a", VPC_A), ("cluster-b", VPC_B)] {
         let mut child = controller(&served, cluster, vpc);
@@ -72,14 +93,26 @@ async fn standalone_controllers_reconcile_a_served_world() {
     let conf = aws_sdk_vpclattice::Config::builder()
         .behavior_version(aws_sdk_vpclattice::config::BehaviorVersion::latest())
         .region(aws_sdk_vpclattice::config::Region::new(served.var("REGION").to_string()))
-        .credentials_provider(aws_sdk_vpclattice::config::Credentials::new(served.var("AWS_ACCESS_KEY_ID"), served.var("AWS_SECRET_ACCESS_KEY"), None, None, "test"))
+        .credentials_provider(aws_sdk_vpclattice::config::Credentials::new(
+            served.var("AWS_ACCESS_KEY_ID"),
+            served.var("AWS_SECRET_ACCESS_KEY"),
+            None,
+            None,
+            "test",
+        ))
         .endpoint_url(served.var("LATTICE_ENDPOINT"))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     let lattice = aws_sdk_vpclattice::Client::from_conf(conf);
     let sn = lattice.create_service_network().name("my-hotel").send().await.unwrap().id.unwrap();
     for vpc in [VPC_A, VPC_B] {
-        lattice.create_service_network_vpc_association().service_network_identifier(&sn).vpc_identifier(vpc).send().await.unwrap();
+        lattice
+            .create_service_network_vpc_association()
+            .service_network_identifier(&sn)
+            .vpc_identifier(vpc)
+            .send()
+            .await
+            .unwrap();
     }
 
     let a = kube_client(served.dir(), "cluster-a").await;
@@ -92,13 +125,32 @@ async fn standalone_controllers_reconcile_a_served_world() {
         let export = tgs.iter().find(|t| t.vpc_identifier.as_deref() == Some(VPC_A)).ok_or("no exported group yet")?;
         let services = lattice.list_services().send().await.map_err(|e| e.to_string())?.items.unwrap_or_default();
         let service = services.first().and_then(|s| s.id.clone()).ok_or("no service yet")?;
-        let listeners = lattice.list_listeners().service_identifier(&service).send().await.map_err(|e| e.to_string())?.items;
+        let listeners =
+            lattice.list_listeners().service_identifier(&service).send().await.map_err(|e| e.to_string())?.items;
         let listener = listeners.first().and_then(|l| l.id.clone()).ok_or("no listener yet")?;
-        let rules = lattice.list_rules().service_identifier(&service).listener_identifier(&listener).send().await.map_err(|e| e.to_string())?.items;
+        let rules = lattice
+            .list_rules()
+            .service_identifier(&service)
+            .listener_identifier(&listener)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?
+            .items;
         for rule in rules.iter().filter(|r| r.is_default != Some(true)) {
-            let got = lattice.get_rule().service_identifier(&service).listener_identifier(&listener).rule_identifier(rule.id.clone().unwrap()).send().await.map_err(|e| e.to_string())?;
+            let got = lattice
+                .get_rule()
+                .service_identifier(&service)
+                .listener_identifier(&listener)
+                .rule_identifier(rule.id.clone().unwrap())
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
             if let Some(aws_sdk_vpclattice::types::RuleAction::Forward(f)) = got.action {
-                let to: Vec<(String, i32)> = f.target_groups.iter().map(|t| (t.target_group_identifier.clone(), t.weight.unwrap_or(1))).collect();
+                let to: Vec<(String, i32)> = f
+                    .target_groups
+                    .iter()
+                    .map(|t| (t.target_group_identifier.clone(), t.weight.unwrap_or(1)))
+                    .collect();
                 if to == [(export.id.clone().unwrap(), 7)] {
                     return Ok(to);
                 }

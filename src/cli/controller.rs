@@ -29,14 +29,17 @@ pub async fn controller(args: Args) -> anyhow::Result<ExitCode> {
     let options = KubeConfigOptions { context: args.context.clone(), ..KubeConfigOptions::default() };
     let kube_config = match &args.kubeconfig {
         Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path).with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
+            let kubeconfig =
+                Kubeconfig::read_from(path).with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.context("kubeconfig")?
         }
         None => kube::Config::from_kubeconfig(&options).await.context("kubeconfig (KUBECONFIG or ~/.kube/config)")?,
     };
     let kube = kube::Client::try_from(kube_config).context("kube client")?;
     let lattice = aws_sdk_vpclattice::Client::from_conf(
-        sim_controller::sdk::lattice_config(&config).http_client(aws_smithy_http_client::Builder::new().build_http()).build(),
+        sim_controller::sdk::lattice_config(&config)
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build(),
     );
     eprintln!(
         "latticelab: controller for cluster {} ({}) → Lattice {}",

@@ -151,7 +151,8 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let controller = if args.no_controller {
             None
         } else {
-            let mut cc = sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
+            let mut cc =
+                sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
             cc.quirks = quirks.clone();
             cc.seed = Some(args.seed.wrapping_add(1000 + index as u64));
             let lattice = crate::world::lattice_client(&sim, &cc);

@@ -59,9 +59,20 @@ impl Error {
     }
 }
 
-/// Any SDK error as an [`Error::Aws`] with the service's error code.
+/// Any SDK error as an [`Error::Aws`] with the service's error code: from the wire's
+/// metadata, else the modeled variant's name (`ResourceNotFoundException(…)`), which is all a
+/// locally constructed error has.
 pub fn aws<E: ProvideErrorMetadata + std::fmt::Debug, R: std::fmt::Debug>(e: SdkError<E, R>) -> Error {
-    let code = e.code().unwrap_or("Unknown").to_string();
+    let code = e
+        .code()
+        .map(String::from)
+        .or_else(|| {
+            e.as_service_error()
+                .map(|s| format!("{s:?}"))
+                .and_then(|d| d.split(['(', ' ', '{']).next().map(String::from))
+                .filter(|c| c.ends_with("Exception"))
+        })
+        .unwrap_or_else(|| "Unknown".to_string());
     let message = e.message().map(String::from).unwrap_or_else(|| format!("{e:?}"));
     Error::Aws { code, message }
 }

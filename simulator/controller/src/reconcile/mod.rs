@@ -109,6 +109,18 @@ impl Context {
     }
 }
 
+/// The requeue of a failed reconcile that has already failed `failures` times: the error's
+/// own delay (`LATTICE_RETRY` for "retry needed"), else 5 ms × 2ⁿ capped at 1000 s
+/// (controller-runtime's default item back-off; controller.md §2.2 step 6).
+pub fn requeue_after(error: &Error, failures: u32, lattice_retry: Duration) -> Duration {
+    if let Some(after) = error.requeue(lattice_retry) {
+        return after;
+    }
+    Duration::from_millis(5)
+        .saturating_mul(1u32.checked_shl(failures).unwrap_or(u32::MAX))
+        .min(Duration::from_secs(1000))
+}
+
 /// The object an event is about.
 pub struct Involved {
     pub api_version: String,

@@ -493,7 +493,9 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
                         missing.insert(key.into(), route_tags[key].clone());
                     }
                     Some(v) if *v != route_tags[key] => {
-                        return Ok(Deployed::Conflicted(format!("service {name} belongs to another route ({key}={v})")));
+                        return Ok(Deployed::Conflicted(format!(
+                            "service {name} belongs to another route ({key}={v})"
+                        )));
                     }
                     Some(_) => {}
                 }
