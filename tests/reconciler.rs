@@ -3,6 +3,7 @@
 
 mod reconciler {
     pub mod edge_cases;
+    pub mod flows;
     pub mod hazards;
     pub mod regressions;
     pub mod smoke;
