@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`cli`]: the `latticelab` verbs, one module each.
 //! - [`world`]: clusters, the Lattice simulator and the controllers of one scenario.
+//! - [`scenario`]: the Gherkin step library, runner, failure bundles and replay.
 
 pub mod cli;
+pub mod scenario;
 pub mod world;

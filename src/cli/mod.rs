@@ -1,8 +1,10 @@
 //! Command-line verbs. `main.rs` parses; each verb lives in its own module.
 
 mod controller;
+mod replay;
 mod run;
 mod serve;
+mod steps;
 
 use std::process::ExitCode;
 
@@ -21,6 +23,10 @@ enum Command {
     Serve(serve::Args),
     /// Run the scenarios under features/.
     Run(run::Args),
+    /// Print every step of the scenario library with an example.
+    Steps,
+    /// Re-run a failure bundle and say whether the failure reproduces with the same journal.
+    Replay(replay::Args),
     /// Run the reference controller against one cluster of a kubeconfig, configured by the
     /// environment the real controller reads (CLUSTER_NAME, CLUSTER_VPC_ID, AWS_ACCOUNT_ID,
     /// REGION, LATTICE_ENDPOINT, …).
@@ -33,6 +39,8 @@ impl Cli {
             Command::Serve(args) => serve::serve(args).await,
             Command::Run(args) => run::run(args).await,
             Command::Controller(args) => controller::controller(args).await,
+            Command::Steps => steps::steps().await,
+            Command::Replay(args) => replay::replay(args).await,
         };
         match result {
             Ok(code) => code,

@@ -2,6 +2,7 @@
 //! one reference controller per cluster, one seed, and time that is virtual whenever the
 //! tokio clock is paused.
 
+mod inspect;
 mod manifests;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use sim_lattice::client::InProcessHttpClient;
 use sim_lattice::state::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 use sim_lattice::{Simulator, SimulatorOptions, wire};
 
+pub use inspect::Group;
 pub use manifests::Applied;
 
 /// One cluster of a world.

@@ -60,8 +60,21 @@ pub enum WatchSignal {
     Expire(u64),
 }
 
+/// One API request, as the cluster's journal records it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// Milliseconds on the cluster's clock since it started.
+    pub at_ms: u64,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
 pub(crate) struct Inner {
     pub config: ClusterConfig,
+    pub journal: Mutex<Vec<Request>>,
+    pub started_ms: u64,
     pub store: Mutex<Store>,
     pub faults: Mutex<FaultPlans>,
     pub fault_rng: SeededRng,
@@ -91,8 +104,11 @@ impl Cluster {
         let mut store = Store::new(network, rng, config.clock.clone());
         bootstrap(&mut store, &config)?;
         let (watch_signal, _) = watch::channel(WatchSignal::None);
+        let started_ms = config.clock.now_ms();
         Ok(Self {
             inner: Arc::new(Inner {
+                journal: Mutex::new(Vec::new()),
+                started_ms,
                 config,
                 store: Mutex::new(store),
                 faults: Mutex::new(FaultPlans::default()),
@@ -140,6 +156,16 @@ impl Cluster {
 
     pub fn object_count(&self) -> usize {
         self.store().count()
+    }
+
+    /// Every API request served so far, in order.
+    pub fn journal(&self) -> Vec<Request> {
+        self.inner.journal.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn record(&self, method: &str, path: &str, status: u16) {
+        let at_ms = self.inner.config.clock.now_ms().saturating_sub(self.inner.started_ms);
+        self.inner.journal.lock().unwrap_or_else(|e| e.into_inner()).push(Request { at_ms, method: method.into(), path: path.into(), status });
     }
 
     /// Every change from now on, in resourceVersion order (what watches are built from).

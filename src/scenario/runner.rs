@@ -1,0 +1,208 @@
+//! Running features: filters, a per-scenario seed, virtual time, terminal progress and
+//! summary, JUnit XML, and a failure bundle for every failing scenario.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::writer::Stats as _;
+use cucumber::{World as _, WriterExt as _, event, writer};
+
+use super::{RunSettings, ScenarioWorld, set_settings};
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// `.feature` files or folders of them.
+    pub paths: Vec<PathBuf>,
+    pub tags: Option<String>,
+    pub name: Option<String>,
+    pub seed: u64,
+    pub profile: String,
+    pub junit: Option<PathBuf>,
+    /// Where failure bundles go.
+    pub report: PathBuf,
+    pub concurrency: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            paths: vec![PathBuf::from("features")],
+            tags: None,
+            name: None,
+            seed: 0,
+            profile: "v2.1.3".into(),
+            junit: None,
+            report: PathBuf::from("target/latticelab-report"),
+            concurrency: 8,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOutcome {
+    pub scenarios_passed: usize,
+    pub scenarios_failed: usize,
+    pub steps_passed: usize,
+    pub steps_failed: usize,
+    pub steps_skipped: usize,
+    pub parsing_errors: usize,
+    pub bundles: Vec<PathBuf>,
+}
+
+impl RunOutcome {
+    /// A run passes with no failed, skipped or unparsable step.
+    pub fn passed(&self) -> bool {
+        self.steps_failed == 0 && self.steps_skipped == 0 && self.parsing_errors == 0 && self.scenarios_failed == 0
+    }
+}
+
+/// A stable seed for one scenario: the run's seed mixed with its feature and name.
+pub fn scenario_seed(run_seed: u64, feature: &str, scenario: &str) -> u64 {
+    // FNV-1a: stable across platforms and releases, unlike the std hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
+    for b in feature.bytes().chain([0]).chain(scenario.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The text of a scenario, as a one-scenario feature (for bundles and replay).
+pub fn scenario_text(feature: &cucumber::gherkin::Feature, scenario: &cucumber::gherkin::Scenario) -> String {
+    let mut out = String::new();
+    for t in &feature.tags {
+        out.push_str(&format!("@{t} "));
+    }
+    out.push_str(&format!("\nFeature: {}\n\n", feature.name));
+    if let Some(bg) = &feature.background {
+        out.push_str("  Background:\n");
+        for s in &bg.steps {
+            push_step(&mut out, s);
+        }
+        out.push('\n');
+    }
+    for t in &scenario.tags {
+        out.push_str(&format!("  @{t}\n"));
+    }
+    out.push_str(&format!("  Scenario: {}\n", scenario.name));
+    for s in &scenario.steps {
+        push_step(&mut out, s);
+    }
+    out
+}
+
+fn push_step(out: &mut String, s: &cucumber::gherkin::Step) {
+    out.push_str(&format!("    {}{}\n", s.keyword, s.value));
+    if let Some(t) = &s.table {
+        for row in &t.rows {
+            out.push_str(&format!("      | {} |\n", row.join(" | ")));
+        }
+    }
+    if let Some(d) = &s.docstring {
+        out.push_str("      \"\"\"\n");
+        for line in d.lines() {
+            out.push_str(&format!("      {line}\n"));
+        }
+        out.push_str("      \"\"\"\n");
+    }
+}
+
+/// Runs the features on a current-thread runtime with a paused clock (virtual time).
+pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()?;
+        runtime.block_on(run(options))
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("the scenario runner panicked"))?
+}
+
+pub async fn run(options: RunOptions) -> anyhow::Result<RunOutcome> {
+    set_settings(RunSettings { seed: options.seed, profile: options.profile.clone(), ..RunSettings::default() });
+    let bundles: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let mut outcome = RunOutcome::default();
+    for path in &options.paths {
+        let stats = run_path(path, &options, bundles.clone()).await?;
+        outcome.steps_passed += stats.0;
+        outcome.steps_failed += stats.1;
+        outcome.steps_skipped += stats.2;
+        outcome.parsing_errors += stats.3;
+        outcome.scenarios_failed += stats.4;
+        outcome.scenarios_passed += stats.5;
+    }
+    outcome.bundles = bundles.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Ok(outcome)
+}
+
+type Stats = (usize, usize, usize, usize, usize, usize);
+
+/// Filters as cucumber's own command line would carry them.
+fn opts<P, R, W>(options: &RunOptions) -> anyhow::Result<cucumber::cli::Opts<P, R, W>>
+where
+    P: clap::Args + Default,
+    R: clap::Args + Default,
+    W: clap::Args + Default,
+{
+    let mut cli = cucumber::cli::Opts::<P, R, W>::default();
+    if let Some(name) = &options.name {
+        cli.re_filter = Some(regex::Regex::new(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?);
+    }
+    if let Some(tags) = &options.tags {
+        cli.tags_filter = Some(tags.parse::<TagOperation>().map_err(|e| anyhow::anyhow!("--tags {tags:?}: {e}"))?);
+    }
+    Ok(cli)
+}
+
+async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<PathBuf>>>) -> anyhow::Result<Stats> {
+    let report = options.report.clone();
+    let seed = options.seed;
+    let scenarios: Arc<Mutex<(usize, usize)>> = Arc::default();
+    let counted = scenarios.clone();
+    let base = ScenarioWorld::cucumber()
+        .max_concurrent_scenarios(options.concurrency)
+        .fail_on_skipped()
+        .before(move |feature, _rule, scenario, world| {
+            world.seed = scenario_seed(seed, &feature.name, &scenario.name);
+            world.name = scenario.name.clone();
+            world.text = scenario_text(feature, scenario);
+            Box::pin(async {})
+        })
+        .after(move |_feature, _rule, scenario, finished, world| {
+            let report = report.clone();
+            let bundles = bundles.clone();
+            let counted = counted.clone();
+            Box::pin(async move {
+                let failure = match finished {
+                    event::ScenarioFinished::StepFailed(_, _, e) => Some(format!("{e}")),
+                    event::ScenarioFinished::BeforeHookFailed(_) => Some("the before hook failed".to_string()),
+                    _ => None,
+                };
+                {
+                    let mut c = counted.lock().unwrap_or_else(|e| e.into_inner());
+                    if failure.is_some() { c.1 += 1 } else { c.0 += 1 }
+                }
+                if let (Some(failure), Some(world)) = (failure, world)
+                    && let Ok(dir) = super::bundle::write(&report, &scenario.name, world, &failure).await
+                {
+                    eprintln!("latticelab: failure bundle {}", dir.display());
+                    bundles.lock().unwrap_or_else(|e| e.into_inner()).push(dir);
+                }
+            })
+        });
+    let steps = match &options.junit {
+        Some(file) => {
+            let junit = std::fs::File::create(file).map_err(|e| anyhow::anyhow!("--junit {}: {e}", file.display()))?;
+            let basic = writer::Basic::raw(std::io::stdout(), writer::Coloring::Never, 0);
+            let wr = base.with_writer(basic.summarized().tee::<ScenarioWorld, _>(writer::JUnit::for_tee(junit, 0)).normalized()).with_cli(opts(options)?).run(path).await;
+            (wr.passed_steps(), wr.failed_steps(), wr.skipped_steps(), wr.parsing_errors())
+        }
+        None => {
+            let basic = writer::Basic::raw(std::io::stdout(), writer::Coloring::Auto, 0);
+            let wr = base.with_writer(basic.summarized().normalized()).with_cli(opts(options)?).run(path).await;
+            (wr.passed_steps(), wr.failed_steps(), wr.skipped_steps(), wr.parsing_errors())
+        }
+    };
+    let (passed, failed) = *scenarios.lock().unwrap_or_else(|e| e.into_inner());
+    Ok((steps.0, steps.1, steps.2, steps.3, failed, passed))
+}

@@ -1,0 +1,64 @@
+//! Injecting faults on both APIs, and healing them.
+
+use cucumber::{given, when};
+use sim_core::{FaultKind, FaultPlan, FaultScope, FaultTrigger};
+
+use crate::scenario::ScenarioWorld;
+use crate::scenario::params::{Cluster, Span};
+
+fn scope(operation: &str) -> FaultScope {
+    if operation == "all" { FaultScope::All } else { FaultScope::Operation(operation.into()) }
+}
+
+#[given(expr = "Lattice throttles the next {int} calls of {word}")]
+#[when(expr = "Lattice throttles the next {int} calls of {word}")]
+async fn throttle(w: &mut ScenarioWorld, n: u32, operation: String) {
+    let world = w.world().await.expect("the world starts");
+    world.sim.add_fault(FaultPlan { scope: scope(&operation), kind: FaultKind::Throttling { retry_after_secs: 1 }, trigger: FaultTrigger::Count(n) });
+}
+
+#[given(expr = "Lattice fails {word} with probability {float}")]
+#[when(expr = "Lattice fails {word} with probability {float}")]
+async fn fail(w: &mut ScenarioWorld, operation: String, p: f64) {
+    let world = w.world().await.expect("the world starts");
+    world.sim.add_fault(FaultPlan { scope: scope(&operation), kind: FaultKind::InternalError { retry_after_secs: None }, trigger: FaultTrigger::Probability(p) });
+}
+
+#[given(expr = "Lattice hides resources younger than {duration} from its lists")]
+#[when(expr = "Lattice hides resources younger than {duration} from its lists")]
+async fn eventual(w: &mut ScenarioWorld, span: Span) {
+    let world = w.world().await.expect("the world starts");
+    world.sim.add_fault(FaultPlan { scope: FaultScope::All, kind: FaultKind::EventualConsistency { hide_secs: span.0.as_secs() }, trigger: FaultTrigger::Probability(1.0) });
+}
+
+#[given(expr = "{cluster} conflicts on {word} {word} with probability {float}")]
+#[when(expr = "{cluster} conflicts on {word} {word} with probability {float}")]
+async fn conflicts(w: &mut ScenarioWorld, cluster: Cluster, verb: String, resource: String, p: f64) {
+    let world = w.world().await.expect("the world starts");
+    world.cluster(&cluster.0).unwrap().cluster.add_fault(FaultPlan {
+        scope: FaultScope::Matching(format!("{verb} {resource}")),
+        kind: FaultKind::Conflict,
+        trigger: FaultTrigger::Probability(p),
+    });
+}
+
+#[when(expr = "{cluster} drops its watches")]
+async fn drop_watches(w: &mut ScenarioWorld, cluster: Cluster) {
+    let world = w.world().await.expect("the world starts");
+    world.cluster(&cluster.0).unwrap().cluster.drop_watches();
+}
+
+#[when(expr = "{cluster} expires its watches")]
+async fn expire_watches(w: &mut ScenarioWorld, cluster: Cluster) {
+    let world = w.world().await.expect("the world starts");
+    world.cluster(&cluster.0).unwrap().cluster.expire_watches();
+}
+
+#[when(expr = "the faults stop")]
+async fn heal(w: &mut ScenarioWorld) {
+    let world = w.world().await.expect("the world starts");
+    world.sim.clear_faults();
+    for c in &world.clusters {
+        c.cluster.clear_faults();
+    }
+}
