@@ -176,6 +176,7 @@ async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<Path
                 let failure = match finished {
                     event::ScenarioFinished::StepFailed(_, _, e) => Some(format!("{e}")),
                     event::ScenarioFinished::BeforeHookFailed(_) => Some("the before hook failed".to_string()),
+                    event::ScenarioFinished::StepSkipped => Some("a step matched no step of the library".to_string()),
                     _ => None,
                 };
                 {

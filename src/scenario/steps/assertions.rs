@@ -2,7 +2,7 @@
 //! scenario's bound, or the `within N seconds,` it starts with, for the world to converge.
 
 use cucumber::gherkin::Step;
-use cucumber::then;
+use cucumber::{given, then};
 use serde_json::Value;
 
 use super::{bound, converge};
@@ -39,6 +39,7 @@ async fn route_forwards(world: &World, cluster: &str, kind: &str, ns: &str, name
     Ok(got)
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has (\d+) target groups?$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has (\d+) target groups?$"#)]
 async fn export_group_count(w: &mut ScenarioWorld, within: String, export: String, cluster: String, n: usize) {
     let within = bound(w, within);
@@ -51,6 +52,7 @@ async fn export_group_count(w: &mut ScenarioWorld, within: String, export: Strin
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has the target groups:$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has the target groups:$"#)]
 async fn export_groups(w: &mut ScenarioWorld, within: String, export: String, cluster: String, step: &Step) {
     let within = bound(w, within);
@@ -66,6 +68,7 @@ async fn export_groups(w: &mut ScenarioWorld, within: String, export: String, cl
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?the targets of export (\S+/\S+) of "([^"]+)"(?: on port (\d+))? are:$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?the targets of export (\S+/\S+) of "([^"]+)"(?: on port (\d+))? are:$"#)]
 async fn export_targets(w: &mut ScenarioWorld, within: String, export: String, cluster: String, port: String, step: &Step) {
     let within = bound(w, within);
@@ -84,6 +87,7 @@ async fn export_targets(w: &mut ScenarioWorld, within: String, export: String, c
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?the targets of export (\S+/\S+) of "([^"]+)" are empty$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?the targets of export (\S+/\S+) of "([^"]+)" are empty$"#)]
 async fn export_targets_empty(w: &mut ScenarioWorld, within: String, export: String, cluster: String) {
     let within = bound(w, within);
@@ -100,6 +104,7 @@ async fn export_targets_empty(w: &mut ScenarioWorld, within: String, export: Str
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to:$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to:$"#)]
 async fn forwards(w: &mut ScenarioWorld, within: String, kind: String, route: String, cluster: String, step: &Step) {
     let within = bound(w, within);
@@ -115,6 +120,7 @@ async fn forwards(w: &mut ScenarioWorld, within: String, kind: String, route: St
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to nothing$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to nothing$"#)]
 async fn forwards_nothing(w: &mut ScenarioWorld, within: String, kind: String, route: String, cluster: String) {
     let within = bound(w, within);
@@ -127,6 +133,7 @@ async fn forwards_nothing(w: &mut ScenarioWorld, within: String, kind: String, r
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" answers (\d+)$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" answers (\d+)$"#)]
 async fn answers(w: &mut ScenarioWorld, within: String, kind: String, route: String, cluster: String, code: i64) {
     let within = bound(w, within);
@@ -140,6 +147,7 @@ async fn answers(w: &mut ScenarioWorld, within: String, kind: String, route: Str
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" has (\w+)=(True|False|Unknown) with reason (\w+)$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" has (\w+)=(True|False|Unknown) with reason (\w+)$"#)]
 async fn condition(w: &mut ScenarioWorld, within: String, kind: String, route: String, cluster: String, type_: String, status: String, reason: String) {
     let within = bound(w, within);
@@ -159,6 +167,7 @@ async fn condition(w: &mut ScenarioWorld, within: String, kind: String, route: S
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?(\w+) (\S+/\S+) in "([^"]+)" (has the finalizer "([^"]+)"|has no finalizers|is gone|exists)$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?(\w+) (\S+/\S+) in "([^"]+)" (has the finalizer "([^"]+)"|has no finalizers|is gone|exists)$"#)]
 async fn object_state(w: &mut ScenarioWorld, within: String, kind: String, target: String, cluster: String, what: String, finalizer: String) {
     let within = bound(w, within);
@@ -178,6 +187,7 @@ async fn object_state(w: &mut ScenarioWorld, within: String, kind: String, targe
     .await;
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?"([^"]+)" recorded a (\w+) event for (\S+/\S+)(?: saying "([^"]*)")?$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?"([^"]+)" recorded a (\w+) event for (\S+/\S+)(?: saying "([^"]*)")?$"#)]
 async fn event(w: &mut ScenarioWorld, within: String, cluster: String, reason: String, target: String, saying: String) {
     let within = bound(w, within);
@@ -196,6 +206,7 @@ async fn event(w: &mut ScenarioWorld, within: String, cluster: String, reason: S
     .await;
 }
 
+#[given(regex = r"^(?:within (\d+) seconds?, )?nothing is orphaned in Lattice$")]
 #[then(regex = r"^(?:within (\d+) seconds?, )?nothing is orphaned in Lattice$")]
 async fn nothing_orphaned(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
@@ -246,6 +257,7 @@ async fn lost_targets(world: &World) -> Result<Vec<String>, String> {
     Ok(problems)
 }
 
+#[given(regex = r"^(?:within (\d+) seconds?, )?no export has lost targets$")]
 #[then(regex = r"^(?:within (\d+) seconds?, )?no export has lost targets$")]
 async fn no_lost_targets(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
@@ -260,6 +272,7 @@ async fn no_lost_targets(w: &mut ScenarioWorld, within: String) {
 /// The invariants every converged world satisfies: nothing orphaned in Lattice, every
 /// federated export's targets are its endpoints, and no cluster holds an object that is
 /// being deleted with no finalizer left.
+#[given(regex = r"^(?:within (\d+) seconds?, )?the world's invariants hold$")]
 #[then(regex = r"^(?:within (\d+) seconds?, )?the world's invariants hold$")]
 async fn invariants(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
@@ -284,6 +297,7 @@ async fn invariants(w: &mut ScenarioWorld, within: String) {
     .await;
 }
 
+#[given(regex = r"^Lattice received (at most|at least|exactly) (\d+) (\w+) calls?$")]
 #[then(regex = r"^Lattice received (at most|at least|exactly) (\d+) (\w+) calls?$")]
 async fn calls(w: &mut ScenarioWorld, how: String, n: u64, operation: String) {
     let world = w.started().expect("started");
@@ -296,6 +310,7 @@ async fn calls(w: &mut ScenarioWorld, how: String, n: u64, operation: String) {
     assert!(ok, "{operation} was called {got} times, wanted {how} {n}");
 }
 
+#[given(regex = r#"^(?:within (\d+) seconds?, )?a Lattice service named "([^"]+)" exists$"#)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?a Lattice service named "([^"]+)" exists$"#)]
 async fn service_exists(w: &mut ScenarioWorld, within: String, name: String) {
     let within = bound(w, within);
@@ -307,6 +322,7 @@ async fn service_exists(w: &mut ScenarioWorld, within: String, name: String) {
     .await;
 }
 
+#[given(regex = r"^(?:within (\d+) seconds?, )?no Lattice service exists$")]
 #[then(regex = r"^(?:within (\d+) seconds?, )?no Lattice service exists$")]
 async fn no_service(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
@@ -318,6 +334,7 @@ async fn no_service(w: &mut ScenarioWorld, within: String) {
     .await;
 }
 
+#[given(regex = r"^(?:within (\d+) seconds?, )?Lattice holds (\d+) target groups?$")]
 #[then(regex = r"^(?:within (\d+) seconds?, )?Lattice holds (\d+) target groups?$")]
 async fn group_total(w: &mut ScenarioWorld, within: String, n: usize) {
     let within = bound(w, within);
