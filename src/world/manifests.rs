@@ -73,9 +73,15 @@ impl World {
             if !namespaced && namespace.is_some() {
                 bail!("document {}: {kind} is cluster-scoped but names a namespace", i + 1);
             }
-            api.patch(&name, &PatchParams::apply("latticelab").force(), &Patch::Apply(&value))
-                .await
-                .with_context(|| format!("applying {kind} {name} to {cluster}"))?;
+            // Like kubectl, an apply that meets a conflict is tried again (a few times).
+            let mut attempt = 0;
+            loop {
+                match api.patch(&name, &PatchParams::apply("latticelab").force(), &Patch::Apply(&value)).await {
+                    Ok(_) => break,
+                    Err(kube::Error::Api(s)) if s.code == 409 && attempt < 5 => attempt += 1,
+                    Err(e) => return Err(anyhow::Error::new(e).context(format!("applying {kind} {name} to {cluster}"))),
+                }
+            }
             applied.push(Applied {
                 kind: kind.into(),
                 namespace: namespaced.then(|| namespace.unwrap_or_else(|| "default".into())),
