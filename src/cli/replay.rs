@@ -16,7 +16,9 @@ pub struct Args {
 
 pub async fn replay(args: Args) -> anyhow::Result<ExitCode> {
     let bundle = args.bundle.clone();
-    let outcome = tokio::task::spawn_blocking(move || replay_blocking(&bundle)).await?.with_context(|| format!("replaying {}", args.bundle.display()))?;
+    let outcome = tokio::task::spawn_blocking(move || replay_blocking(&bundle))
+        .await?
+        .with_context(|| format!("replaying {}", args.bundle.display()))?;
     match outcome {
         Replay::Reproduced => {
             println!("reproduced: the same failure, with an identical journal");

@@ -59,7 +59,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         outcome.steps_passed,
         outcome.steps_failed,
         outcome.steps_skipped,
-        if outcome.parsing_errors > 0 { format!(", {} files did not parse", outcome.parsing_errors) } else { String::new() }
+        if outcome.parsing_errors > 0 {
+            format!(", {} files did not parse", outcome.parsing_errors)
+        } else {
+            String::new()
+        }
     );
     for b in &outcome.bundles {
         println!("latticelab: failure bundle {} (replay with `latticelab replay {}`)", b.display(), b.display());

@@ -54,18 +54,34 @@ pub struct ScenarioWorld {
     /// The scenario's text, for failure bundles.
     pub text: String,
     pub name: String,
+    /// When the scenario began (virtual time).
+    pub started_at: Option<tokio::time::Instant>,
 }
 
 impl std::fmt::Debug for ScenarioWorld {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ScenarioWorld").field("seed", &self.seed).field("profile", &self.profile).field("clusters", &self.clusters).finish()
+        f.debug_struct("ScenarioWorld")
+            .field("seed", &self.seed)
+            .field("profile", &self.profile)
+            .field("clusters", &self.clusters)
+            .finish()
     }
 }
 
 impl ScenarioWorld {
     async fn new() -> Result<Self, std::convert::Infallible> {
         let s = settings();
-        Ok(Self { seed: s.seed, profile: s.profile, within: s.within, clusters: vec![], networks: vec![], world: None, text: String::new(), name: String::new() })
+        Ok(Self {
+            seed: s.seed,
+            profile: s.profile,
+            within: s.within,
+            clusters: vec![],
+            networks: vec![],
+            world: None,
+            text: String::new(),
+            name: String::new(),
+            started_at: None,
+        })
     }
 
     /// The running world, started with what the Background declared (two clusters in
@@ -73,7 +89,10 @@ impl ScenarioWorld {
     pub async fn world(&mut self) -> anyhow::Result<&mut World> {
         if self.world.is_none() {
             if self.clusters.is_empty() {
-                self.clusters = vec![ClusterSpec::new("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"), ClusterSpec::new("cluster-b", "vpc-0bbbbbbbbbbbbbbb2")];
+                self.clusters = vec![
+                    ClusterSpec::new("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"),
+                    ClusterSpec::new("cluster-b", "vpc-0bbbbbbbbbbbbbbb2"),
+                ];
             }
             let mut config = WorldConfig::new(&[]);
             config.clusters = self.clusters.clone();

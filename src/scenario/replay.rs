@@ -27,12 +27,14 @@ pub fn replay_blocking(bundle: &Path) -> anyhow::Result<Replay> {
 }
 
 pub async fn replay(bundle: &Path) -> anyhow::Result<Replay> {
-    let seed_file: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(bundle.join("seed.yaml")).context("seed.yaml")?)?;
+    let seed_file: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(bundle.join("seed.yaml")).context("seed.yaml")?)?;
     let seed = seed_file["seed"].as_u64().context("seed.yaml: seed")?;
     let profile = seed_file["profile"].as_str().context("seed.yaml: profile")?.to_string();
     let text = std::fs::read_to_string(bundle.join("scenario.feature")).context("scenario.feature")?;
     let was = std::fs::read_to_string(bundle.join("failure.txt")).context("failure.txt")?;
-    let recorded: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(bundle.join("journal.yaml")).context("journal.yaml")?)?;
+    let recorded: Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(bundle.join("journal.yaml")).context("journal.yaml")?)?;
 
     let dir = tempfile_dir()?;
     let feature = dir.join("replay.feature");
@@ -60,11 +62,15 @@ pub async fn replay(bundle: &Path) -> anyhow::Result<Replay> {
                 *sink.lock().unwrap_or_else(|e| e.into_inner()) = Some((failure, journal));
             })
         })
-        .with_writer(cucumber::writer::Basic::raw(std::io::sink(), cucumber::writer::Coloring::Never, 0).normalized::<ScenarioWorld>())
+        .with_writer(
+            cucumber::writer::Basic::raw(std::io::sink(), cucumber::writer::Coloring::Never, 0)
+                .normalized::<ScenarioWorld>(),
+        )
         .run(&feature)
         .await;
     let _ = std::fs::remove_dir_all(&dir);
-    let (failure, now) = captured.lock().unwrap_or_else(|e| e.into_inner()).take().context("the scenario did not run")?;
+    let (failure, now) =
+        captured.lock().unwrap_or_else(|e| e.into_inner()).take().context("the scenario did not run")?;
     let Some(failure) = failure else {
         return Ok(Replay::DifferentFailure { was, now: "passed".into() });
     };
@@ -78,7 +84,11 @@ pub async fn replay(bundle: &Path) -> anyhow::Result<Replay> {
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("latticelab-replay-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos()));
+    let dir = std::env::temp_dir().join(format!(
+        "latticelab-replay-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos()
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

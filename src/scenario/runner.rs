@@ -48,6 +48,8 @@ pub struct RunOutcome {
     pub steps_skipped: usize,
     pub parsing_errors: usize,
     pub bundles: Vec<PathBuf>,
+    /// Virtual time the scenarios simulated, summed over scenarios.
+    pub virtual_seconds: f64,
 }
 
 impl RunOutcome {
@@ -130,12 +132,13 @@ pub async fn run(options: RunOptions) -> anyhow::Result<RunOutcome> {
         outcome.parsing_errors += stats.3;
         outcome.scenarios_failed += stats.4;
         outcome.scenarios_passed += stats.5;
+        outcome.virtual_seconds += stats.6;
     }
     outcome.bundles = bundles.lock().unwrap_or_else(|e| e.into_inner()).clone();
     Ok(outcome)
 }
 
-type Stats = (usize, usize, usize, usize, usize, usize);
+type Stats = (usize, usize, usize, usize, usize, usize, f64);
 
 /// Filters as cucumber's own command line would carry them.
 fn opts<P, R, W>(options: &RunOptions) -> anyhow::Result<cucumber::cli::Opts<P, R, W>>
@@ -159,6 +162,8 @@ async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<Path
     let seed = options.seed;
     let scenarios: Arc<Mutex<(usize, usize)>> = Arc::default();
     let counted = scenarios.clone();
+    let simulated: Arc<Mutex<f64>> = Arc::default();
+    let simulated_sink = simulated.clone();
     let base = ScenarioWorld::cucumber()
         .max_concurrent_scenarios(options.concurrency)
         .fail_on_skipped()
@@ -166,13 +171,18 @@ async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<Path
             world.seed = scenario_seed(seed, &feature.name, &scenario.name);
             world.name = scenario.name.clone();
             world.text = scenario_text(feature, scenario);
+            world.started_at = Some(tokio::time::Instant::now());
             Box::pin(async {})
         })
         .after(move |_feature, _rule, scenario, finished, world| {
             let report = report.clone();
             let bundles = bundles.clone();
             let counted = counted.clone();
+            let simulated = simulated_sink.clone();
             Box::pin(async move {
+                if let Some(started) = world.as_ref().and_then(|w| w.started_at) {
+                    *simulated.lock().unwrap_or_else(|e| e.into_inner()) += started.elapsed().as_secs_f64();
+                }
                 let failure = match finished {
                     event::ScenarioFinished::StepFailed(_, _, e) => Some(format!("{e}")),
                     event::ScenarioFinished::BeforeHookFailed(_) => Some("the before hook failed".to_string()),
@@ -195,7 +205,11 @@ async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<Path
         Some(file) => {
             let junit = std::fs::File::create(file).map_err(|e| anyhow::anyhow!("--junit {}: {e}", file.display()))?;
             let basic = writer::Basic::raw(std::io::stdout(), writer::Coloring::Never, 0);
-            let wr = base.with_writer(basic.summarized().tee::<ScenarioWorld, _>(writer::JUnit::for_tee(junit, 0)).normalized()).with_cli(opts(options)?).run(path).await;
+            let wr = base
+                .with_writer(basic.summarized().tee::<ScenarioWorld, _>(writer::JUnit::for_tee(junit, 0)).normalized())
+                .with_cli(opts(options)?)
+                .run(path)
+                .await;
             (wr.passed_steps(), wr.failed_steps(), wr.skipped_steps(), wr.parsing_errors())
         }
         None => {
@@ -205,5 +219,6 @@ async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<Path
         }
     };
     let (passed, failed) = *scenarios.lock().unwrap_or_else(|e| e.into_inner());
-    Ok((steps.0, steps.1, steps.2, steps.3, failed, passed))
+    let virtual_seconds = *simulated.lock().unwrap_or_else(|e| e.into_inner());
+    Ok((steps.0, steps.1, steps.2, steps.3, failed, passed, virtual_seconds))
 }

@@ -44,7 +44,14 @@ impl World {
                     port: tg["config"]["port"].as_i64().unwrap_or_default(),
                     protocol: tg["config"]["protocol"].as_str().unwrap_or_default().into(),
                     tags: t,
-                    targets: tg["targets"].as_array().into_iter().flatten().map(|x| (x["id"].as_str().unwrap_or_default().to_string(), x["port"].as_i64().unwrap_or_default())).collect(),
+                    targets: tg["targets"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|x| {
+                            (x["id"].as_str().unwrap_or_default().to_string(), x["port"].as_i64().unwrap_or_default())
+                        })
+                        .collect(),
                     status: tg["phase"]["status"].as_str().unwrap_or_default().into(),
                 }
             })
@@ -69,9 +76,20 @@ impl World {
     pub fn service_forwards(&self, service: &str) -> Vec<(Group, i64)> {
         let state = self.lattice_state();
         let groups = self.groups();
-        let Some(svc) = state["services"].as_object().into_iter().flat_map(|m| m.values()).find(|s| s["name"] == service) else { return vec![] };
-        let mut rules: Vec<&Value> = state["rules"].as_object().into_iter().flat_map(|m| m.values()).filter(|r| r["serviceId"] == svc["id"] && r["isDefault"] != true).collect();
-        rules.sort_by_key(|r| (r["listenerId"].as_str().unwrap_or_default().to_string(), r["priority"].as_i64().unwrap_or_default()));
+        let Some(svc) =
+            state["services"].as_object().into_iter().flat_map(|m| m.values()).find(|s| s["name"] == service)
+        else {
+            return vec![];
+        };
+        let mut rules: Vec<&Value> = state["rules"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|r| r["serviceId"] == svc["id"] && r["isDefault"] != true)
+            .collect();
+        rules.sort_by_key(|r| {
+            (r["listenerId"].as_str().unwrap_or_default().to_string(), r["priority"].as_i64().unwrap_or_default())
+        });
         let mut out = Vec::new();
         for rule in rules {
             for tg in rule["action"]["forward"]["targetGroups"].as_array().into_iter().flatten() {
@@ -86,7 +104,11 @@ impl World {
     /// The fixed-response status codes of the service's non-default rules.
     pub fn service_fixed_responses(&self, service: &str) -> Vec<i64> {
         let state = self.lattice_state();
-        let Some(svc) = state["services"].as_object().into_iter().flat_map(|m| m.values()).find(|s| s["name"] == service) else { return vec![] };
+        let Some(svc) =
+            state["services"].as_object().into_iter().flat_map(|m| m.values()).find(|s| s["name"] == service)
+        else {
+            return vec![];
+        };
         state["rules"]
             .as_object()
             .into_iter()
@@ -97,7 +119,12 @@ impl World {
     }
 
     pub fn service_names(&self) -> Vec<String> {
-        self.lattice_state()["services"].as_object().into_iter().flat_map(|m| m.values()).filter_map(|s| s["name"].as_str().map(String::from)).collect()
+        self.lattice_state()["services"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(|s| s["name"].as_str().map(String::from))
+            .collect()
     }
 
     /// Lattice resources a controller made whose Kubernetes owner no longer exists: target
@@ -109,8 +136,15 @@ impl World {
             let tag = |k: &str| g.tags.get(&format!("{AN}{k}")).and_then(Value::as_str).unwrap_or_default().to_string();
             let source = tag("SourceTypeKey");
             let (kind, api_version, ns, name) = match source.as_str() {
-                "ServiceExport" => ("ServiceExport".to_string(), "application-networking.k8s.aws/v1alpha1", tag("ServiceNamespace"), tag("ServiceName")),
-                "HTTPRoute" | "GRPCRoute" | "TLSRoute" => (source.clone(), "gateway.networking.k8s.io/v1", tag("RouteNamespace"), tag("RouteName")),
+                "ServiceExport" => (
+                    "ServiceExport".to_string(),
+                    "application-networking.k8s.aws/v1alpha1",
+                    tag("ServiceNamespace"),
+                    tag("ServiceName"),
+                ),
+                "HTTPRoute" | "GRPCRoute" | "TLSRoute" => {
+                    (source.clone(), "gateway.networking.k8s.io/v1", tag("RouteNamespace"), tag("RouteName"))
+                }
                 _ => continue,
             };
             if self.get(&owner_cluster.spec.name, api_version, &kind, Some(&ns), &name).await?.is_none() {
@@ -131,7 +165,10 @@ impl World {
                 Some("tls") => "TLSRoute",
                 _ => "HTTPRoute",
             };
-            let (ns, name) = (t[format!("{AN}RouteNamespace")].as_str().unwrap_or_default(), t[format!("{AN}RouteName")].as_str().unwrap_or_default());
+            let (ns, name) = (
+                t[format!("{AN}RouteNamespace")].as_str().unwrap_or_default(),
+                t[format!("{AN}RouteName")].as_str().unwrap_or_default(),
+            );
             if self.get(cluster, "gateway.networking.k8s.io/v1", kind, Some(ns), name).await?.is_none() {
                 orphans.push(format!("service {} ({kind} {ns}/{name} in {cluster} is gone)", svc["name"]));
             }

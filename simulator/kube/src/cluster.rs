@@ -165,7 +165,12 @@ impl Cluster {
 
     pub(crate) fn record(&self, method: &str, path: &str, status: u16) {
         let at_ms = self.inner.config.clock.now_ms().saturating_sub(self.inner.started_ms);
-        self.inner.journal.lock().unwrap_or_else(|e| e.into_inner()).push(Request { at_ms, method: method.into(), path: path.into(), status });
+        self.inner.journal.lock().unwrap_or_else(|e| e.into_inner()).push(Request {
+            at_ms,
+            method: method.into(),
+            path: path.into(),
+            status,
+        });
     }
 
     /// Every change from now on, in resourceVersion order (what watches are built from).

@@ -5,8 +5,8 @@ use cucumber::gherkin::Step;
 use cucumber::{given, then};
 use serde_json::Value;
 
-use super::{bound, converge};
 use super::kubernetes::api_version_of;
+use super::{bound, converge};
 use crate::scenario::ScenarioWorld;
 use crate::world::World;
 
@@ -31,10 +31,21 @@ fn service_of(world: &World, route: &Value, namespace: &str, name: &str) -> Stri
         })
 }
 
-async fn route_forwards(world: &World, cluster: &str, kind: &str, ns: &str, name: &str) -> Result<Vec<(String, String, i64, i64)>, String> {
-    let route = world.get(cluster, "gateway.networking.k8s.io/v1", kind, Some(ns), name).await.map_err(|e| e.to_string())?.ok_or(format!("{kind} {ns}/{name} does not exist"))?;
+async fn route_forwards(
+    world: &World,
+    cluster: &str,
+    kind: &str,
+    ns: &str,
+    name: &str,
+) -> Result<Vec<(String, String, i64, i64)>, String> {
+    let route = world
+        .get(cluster, "gateway.networking.k8s.io/v1", kind, Some(ns), name)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or(format!("{kind} {ns}/{name} does not exist"))?;
     let service = service_of(world, &route, ns, name);
-    let mut got: Vec<(String, String, i64, i64)> = world.service_forwards(&service).into_iter().map(|(g, w)| (g.cluster, g.vpc, g.port, w)).collect();
+    let mut got: Vec<(String, String, i64, i64)> =
+        world.service_forwards(&service).into_iter().map(|(g, w)| (g.cluster, g.vpc, g.port, w)).collect();
     got.sort();
     Ok(got)
 }
@@ -58,23 +69,37 @@ async fn export_groups(w: &mut ScenarioWorld, within: String, export: String, cl
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&export);
-    let mut wanted: Vec<(i64, String, String)> = table(step).into_iter().map(|r| (r[0].parse().expect("port"), r[1].clone(), r.get(2).cloned().unwrap_or_default())).collect();
+    let mut wanted: Vec<(i64, String, String)> = table(step)
+        .into_iter()
+        .map(|r| (r[0].parse().expect("port"), r[1].clone(), r.get(2).cloned().unwrap_or_default()))
+        .collect();
     wanted.sort();
     converge(within, "export target groups", || async {
-        let mut got: Vec<(i64, String, String)> = world.export_groups(&cluster, &ns, &name).into_iter().map(|g| (g.port, g.protocol, g.version)).collect();
+        let mut got: Vec<(i64, String, String)> =
+            world.export_groups(&cluster, &ns, &name).into_iter().map(|g| (g.port, g.protocol, g.version)).collect();
         got.sort();
         if got == wanted { Ok(()) } else { Err(format!("port, protocol, version: {got:?}, wanted {wanted:?}")) }
     })
     .await;
 }
 
-#[given(regex = r#"^(?:within (\d+) seconds?, )?the targets of export (\S+/\S+) of "([^"]+)"(?: on port (\d+))? are:$"#)]
+#[given(
+    regex = r#"^(?:within (\d+) seconds?, )?the targets of export (\S+/\S+) of "([^"]+)"(?: on port (\d+))? are:$"#
+)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?the targets of export (\S+/\S+) of "([^"]+)"(?: on port (\d+))? are:$"#)]
-async fn export_targets(w: &mut ScenarioWorld, within: String, export: String, cluster: String, port: String, step: &Step) {
+async fn export_targets(
+    w: &mut ScenarioWorld,
+    within: String,
+    export: String,
+    cluster: String,
+    port: String,
+    step: &Step,
+) {
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&export);
-    let mut wanted: Vec<(String, i64)> = table(step).into_iter().map(|r| (r[0].clone(), r[1].parse().expect("port"))).collect();
+    let mut wanted: Vec<(String, i64)> =
+        table(step).into_iter().map(|r| (r[0].clone(), r[1].parse().expect("port"))).collect();
     wanted.sort();
     let port: Option<i64> = port.parse().ok();
     converge(within, "export targets", || async {
@@ -110,8 +135,10 @@ async fn forwards(w: &mut ScenarioWorld, within: String, kind: String, route: St
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&route);
-    let mut wanted: Vec<(String, String, i64, i64)> =
-        table(step).into_iter().map(|r| (r[0].clone(), r[1].clone(), r[2].parse().expect("port"), r[3].parse().expect("weight"))).collect();
+    let mut wanted: Vec<(String, String, i64, i64)> = table(step)
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].parse().expect("port"), r[3].parse().expect("weight")))
+        .collect();
     wanted.sort();
     converge(within, "route forwards (cluster, vpc, port, weight)", || async {
         let got = route_forwards(world, &cluster, &kind, &ns, &name).await?;
@@ -120,8 +147,12 @@ async fn forwards(w: &mut ScenarioWorld, within: String, kind: String, route: St
     .await;
 }
 
-#[given(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to nothing$"#)]
-#[then(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to nothing$"#)]
+#[given(
+    regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to nothing$"#
+)]
+#[then(
+    regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" forwards to nothing$"#
+)]
 async fn forwards_nothing(w: &mut ScenarioWorld, within: String, kind: String, route: String, cluster: String) {
     let within = bound(w, within);
     let world = w.started().expect("started");
@@ -140,42 +171,96 @@ async fn answers(w: &mut ScenarioWorld, within: String, kind: String, route: Str
     let world = w.started().expect("started");
     let (ns, name) = object(&route);
     converge(within, "route fixed response", || async {
-        let obj = world.get(&cluster, "gateway.networking.k8s.io/v1", &kind, Some(&ns), &name).await.map_err(|e| e.to_string())?.ok_or("no route")?;
+        let obj = world
+            .get(&cluster, "gateway.networking.k8s.io/v1", &kind, Some(&ns), &name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("no route")?;
         let got = world.service_fixed_responses(&service_of(world, &obj, &ns, &name));
         if got.contains(&code) { Ok(()) } else { Err(format!("fixed responses {got:?}")) }
     })
     .await;
 }
 
-#[given(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" has (\w+)=(True|False|Unknown) with reason (\w+)$"#)]
-#[then(regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" has (\w+)=(True|False|Unknown) with reason (\w+)$"#)]
-async fn condition(w: &mut ScenarioWorld, within: String, kind: String, route: String, cluster: String, type_: String, status: String, reason: String) {
+#[given(
+    regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" has (\w+)=(True|False|Unknown) with reason (\w+)$"#
+)]
+#[then(
+    regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" has (\w+)=(True|False|Unknown) with reason (\w+)$"#
+)]
+async fn condition(
+    w: &mut ScenarioWorld,
+    within: String,
+    kind: String,
+    route: String,
+    cluster: String,
+    type_: String,
+    status: String,
+    reason: String,
+) {
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&route);
     converge(within, "route condition", || async {
-        let obj = world.get(&cluster, "gateway.networking.k8s.io/v1", &kind, Some(&ns), &name).await.map_err(|e| e.to_string())?.ok_or("no route")?;
+        let obj = world
+            .get(&cluster, "gateway.networking.k8s.io/v1", &kind, Some(&ns), &name)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("no route")?;
         let conditions: Vec<(String, String, String)> = obj["status"]["parents"]
             .as_array()
             .into_iter()
             .flatten()
             .flat_map(|p| p["conditions"].as_array().cloned().unwrap_or_default())
-            .map(|c| (c["type"].as_str().unwrap_or_default().into(), c["status"].as_str().unwrap_or_default().into(), c["reason"].as_str().unwrap_or_default().into()))
+            .map(|c| {
+                (
+                    c["type"].as_str().unwrap_or_default().into(),
+                    c["status"].as_str().unwrap_or_default().into(),
+                    c["reason"].as_str().unwrap_or_default().into(),
+                )
+            })
             .collect();
-        if conditions.contains(&(type_.clone(), status.clone(), reason.clone())) { Ok(()) } else { Err(format!("conditions {conditions:?}")) }
+        if conditions.contains(&(type_.clone(), status.clone(), reason.clone())) {
+            Ok(())
+        } else {
+            Err(format!("conditions {conditions:?}"))
+        }
     })
     .await;
 }
 
-#[given(regex = r#"^(?:within (\d+) seconds?, )?(\w+) (\S+/\S+) in "([^"]+)" (has the finalizer "([^"]+)"|has no finalizers|is gone|exists)$"#)]
-#[then(regex = r#"^(?:within (\d+) seconds?, )?(\w+) (\S+/\S+) in "([^"]+)" (has the finalizer "([^"]+)"|has no finalizers|is gone|exists)$"#)]
-async fn object_state(w: &mut ScenarioWorld, within: String, kind: String, target: String, cluster: String, what: String, finalizer: String) {
+#[given(
+    regex = r#"^(?:within (\d+) seconds?, )?(\w+) (\S+/\S+) in "([^"]+)" (has the finalizer "([^"]+)"|has no finalizers|is gone|exists)$"#
+)]
+#[then(
+    regex = r#"^(?:within (\d+) seconds?, )?(\w+) (\S+/\S+) in "([^"]+)" (has the finalizer "([^"]+)"|has no finalizers|is gone|exists)$"#
+)]
+async fn object_state(
+    w: &mut ScenarioWorld,
+    within: String,
+    kind: String,
+    target: String,
+    cluster: String,
+    what: String,
+    finalizer: String,
+) {
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&target);
     converge(within, &format!("{kind} {target} {what}"), || async {
-        let obj = world.get(&cluster, api_version_of(&kind), &kind, Some(&ns), &name).await.map_err(|e| e.to_string())?;
-        let finalizers: Vec<String> = obj.as_ref().map(|o| o["metadata"]["finalizers"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(String::from)).collect()).unwrap_or_default();
+        let obj =
+            world.get(&cluster, api_version_of(&kind), &kind, Some(&ns), &name).await.map_err(|e| e.to_string())?;
+        let finalizers: Vec<String> = obj
+            .as_ref()
+            .map(|o| {
+                o["metadata"]["finalizers"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
         let ok = match what.as_str() {
             "is gone" => obj.is_none(),
             "exists" => obj.is_some(),
@@ -187,7 +272,9 @@ async fn object_state(w: &mut ScenarioWorld, within: String, kind: String, targe
     .await;
 }
 
-#[given(regex = r#"^(?:within (\d+) seconds?, )?"([^"]+)" recorded a (\w+) event for (\S+/\S+)(?: saying "([^"]*)")?$"#)]
+#[given(
+    regex = r#"^(?:within (\d+) seconds?, )?"([^"]+)" recorded a (\w+) event for (\S+/\S+)(?: saying "([^"]*)")?$"#
+)]
 #[then(regex = r#"^(?:within (\d+) seconds?, )?"([^"]+)" recorded a (\w+) event for (\S+/\S+)(?: saying "([^"]*)")?$"#)]
 async fn event(w: &mut ScenarioWorld, within: String, cluster: String, reason: String, target: String, saying: String) {
     let within = bound(w, within);
@@ -223,16 +310,25 @@ async fn lost_targets(world: &World) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     for c in &world.clusters {
         for export in c.cluster.objects("application-networking.k8s.aws", "serviceexports") {
-            if export["metadata"]["annotations"]["application-networking.k8s.aws/federation"] != "amazon-vpc-lattice" || !export["metadata"]["deletionTimestamp"].is_null() {
+            if export["metadata"]["annotations"]["application-networking.k8s.aws/federation"] != "amazon-vpc-lattice"
+                || !export["metadata"]["deletionTimestamp"].is_null()
+            {
                 continue;
             }
-            let (ns, name) = (export["metadata"]["namespace"].as_str().unwrap_or_default(), export["metadata"]["name"].as_str().unwrap_or_default());
-            let service = export["metadata"]["annotations"]["application-networking.k8s.aws/service-name"].as_str().unwrap_or(name);
+            let (ns, name) = (
+                export["metadata"]["namespace"].as_str().unwrap_or_default(),
+                export["metadata"]["name"].as_str().unwrap_or_default(),
+            );
+            let service = export["metadata"]["annotations"]["application-networking.k8s.aws/service-name"]
+                .as_str()
+                .unwrap_or(name);
             let mut endpoints: Vec<String> = c
                 .cluster
                 .objects("discovery.k8s.io", "endpointslices")
                 .iter()
-                .filter(|s| s["metadata"]["namespace"] == ns && s["metadata"]["labels"]["kubernetes.io/service-name"] == service)
+                .filter(|s| {
+                    s["metadata"]["namespace"] == ns && s["metadata"]["labels"]["kubernetes.io/service-name"] == service
+                })
                 .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
                 .filter(|e| e["conditions"]["terminating"] != true)
                 .flat_map(|e| e["addresses"].as_array().cloned().unwrap_or_default())
@@ -249,7 +345,10 @@ async fn lost_targets(world: &World) -> Result<Vec<String>, String> {
                 ips.sort();
                 ips.dedup();
                 if ips != endpoints {
-                    problems.push(format!("{}: export {ns}/{name} port {} has {ips:?}, endpoints {endpoints:?}", c.spec.name, g.port));
+                    problems.push(format!(
+                        "{}: export {ns}/{name} port {} has {ips:?}, endpoints {endpoints:?}",
+                        c.spec.name, g.port
+                    ));
                 }
             }
         }
@@ -285,9 +384,13 @@ async fn invariants(w: &mut ScenarioWorld, within: String) {
             for (resource, objects) in dump.as_object().into_iter().flatten() {
                 for o in objects.as_array().into_iter().flatten() {
                     let deleting = !o["metadata"]["deletionTimestamp"].is_null();
-                    let held = o["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty()) || resource == "namespaces";
+                    let held = o["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty())
+                        || resource == "namespaces";
                     if deleting && !held {
-                        problems.push(format!("{}: {resource} {} is deleting with no finalizer", c.spec.name, o["metadata"]["name"]));
+                        problems.push(format!(
+                            "{}: {resource} {} is deleting with no finalizer",
+                            c.spec.name, o["metadata"]["name"]
+                        ));
                     }
                 }
             }

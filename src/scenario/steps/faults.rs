@@ -14,21 +14,33 @@ fn scope(operation: &str) -> FaultScope {
 #[when(expr = "Lattice throttles the next {int} calls of {word}")]
 async fn throttle(w: &mut ScenarioWorld, n: u32, operation: String) {
     let world = w.world().await.expect("the world starts");
-    world.sim.add_fault(FaultPlan { scope: scope(&operation), kind: FaultKind::Throttling { retry_after_secs: 1 }, trigger: FaultTrigger::Count(n) });
+    world.sim.add_fault(FaultPlan {
+        scope: scope(&operation),
+        kind: FaultKind::Throttling { retry_after_secs: 1 },
+        trigger: FaultTrigger::Count(n),
+    });
 }
 
 #[given(expr = "Lattice fails {word} with probability {float}")]
 #[when(expr = "Lattice fails {word} with probability {float}")]
 async fn fail(w: &mut ScenarioWorld, operation: String, p: f64) {
     let world = w.world().await.expect("the world starts");
-    world.sim.add_fault(FaultPlan { scope: scope(&operation), kind: FaultKind::InternalError { retry_after_secs: None }, trigger: FaultTrigger::Probability(p) });
+    world.sim.add_fault(FaultPlan {
+        scope: scope(&operation),
+        kind: FaultKind::InternalError { retry_after_secs: None },
+        trigger: FaultTrigger::Probability(p),
+    });
 }
 
 #[given(expr = "Lattice hides resources younger than {duration} from its lists")]
 #[when(expr = "Lattice hides resources younger than {duration} from its lists")]
 async fn eventual(w: &mut ScenarioWorld, span: Span) {
     let world = w.world().await.expect("the world starts");
-    world.sim.add_fault(FaultPlan { scope: FaultScope::All, kind: FaultKind::EventualConsistency { hide_secs: span.0.as_secs() }, trigger: FaultTrigger::Probability(1.0) });
+    world.sim.add_fault(FaultPlan {
+        scope: FaultScope::All,
+        kind: FaultKind::EventualConsistency { hide_secs: span.0.as_secs() },
+        trigger: FaultTrigger::Probability(1.0),
+    });
 }
 
 #[given(expr = "{cluster} conflicts on {word} {word} with probability {float}")]

@@ -57,7 +57,10 @@ async fn endpoints(w: &mut ScenarioWorld, object: Object, cluster: Cluster, addr
     let slices = world.cluster(&cluster.0).unwrap().cluster.objects("discovery.k8s.io", "endpointslices");
     let slice = slices
         .iter()
-        .find(|s| s["metadata"]["namespace"] == object.namespace.as_str() && s["metadata"]["labels"]["kubernetes.io/service-name"] == object.name.as_str())
+        .find(|s| {
+            s["metadata"]["namespace"] == object.namespace.as_str()
+                && s["metadata"]["labels"]["kubernetes.io/service-name"] == object.name.as_str()
+        })
         .cloned()
         .unwrap_or_else(|| panic!("service {}/{} has no EndpointSlice", object.namespace, object.name));
     let endpoints: Vec<serde_json::Value> = addresses

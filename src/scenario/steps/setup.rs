@@ -22,7 +22,10 @@ fn controllers_profile(w: &mut ScenarioWorld, name: String) {
 #[given(expr = "a service network {string} associated with every cluster")]
 fn network_everywhere(w: &mut ScenarioWorld, name: String) {
     if w.clusters.is_empty() {
-        w.clusters = vec![ClusterSpec::new("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"), ClusterSpec::new("cluster-b", "vpc-0bbbbbbbbbbbbbbb2")];
+        w.clusters = vec![
+            ClusterSpec::new("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"),
+            ClusterSpec::new("cluster-b", "vpc-0bbbbbbbbbbbbbbb2"),
+        ];
     }
     let members = w.clusters.iter().map(|c| c.name.clone()).collect();
     w.networks.push((name, members));

@@ -60,7 +60,8 @@ fn authorized(state: &HttpState, req: &Request) -> bool {
 
 async fn handle(State(state): State<HttpState>, req: Request) -> Response {
     let cluster = state.cluster.clone();
-    let (method, path) = (req.method().to_string(), req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default());
+    let (method, path) =
+        (req.method().to_string(), req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default());
     let response = serve(state, req).await;
     cluster.record(&method, &path, response.status().as_u16());
     response
