@@ -16,6 +16,9 @@ pub enum Replay {
     DifferentFailure { was: String, now: String },
 }
 
+/// A replayed scenario's failure (if any) and journal.
+type Outcome = (Option<String>, Value);
+
 pub fn replay_blocking(bundle: &Path) -> anyhow::Result<Replay> {
     let bundle = bundle.to_path_buf();
     std::thread::spawn(move || {
@@ -39,7 +42,7 @@ pub async fn replay(bundle: &Path) -> anyhow::Result<Replay> {
     let dir = tempfile_dir()?;
     let feature = dir.join("replay.feature");
     std::fs::write(&feature, &text)?;
-    let captured: std::sync::Arc<std::sync::Mutex<Option<(Option<String>, Value)>>> = Default::default();
+    let captured: std::sync::Arc<std::sync::Mutex<Option<Outcome>>> = Default::default();
     let sink = captured.clone();
     use cucumber::{World as _, WriterExt as _};
     ScenarioWorld::cucumber()

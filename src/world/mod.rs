@@ -110,8 +110,17 @@ impl World {
         cc
     }
 
+    /// A controller configuration whose time of day is the world's virtual clock.
+    fn with_world_clock(mut cc: ControllerConfig, clock: &Clock) -> ControllerConfig {
+        let clock = clock.clone();
+        cc.clock = sim_controller::WallClock(std::sync::Arc::new(move || {
+            std::time::UNIX_EPOCH + std::time::Duration::from_millis(clock.now_ms())
+        }));
+        cc
+    }
+
     async fn controller_for(sim: &Simulator, wc: &WorldCluster, config: &WorldConfig, index: usize) -> Running {
-        let cc = Self::controller_config(&wc.spec, config, index);
+        let cc = Self::with_world_clock(Self::controller_config(&wc.spec, config, index), sim.clock());
         let lattice = lattice_client(sim, &cc);
         sim_controller::start(wc.client.clone(), lattice, cc).await
     }
@@ -123,7 +132,10 @@ impl World {
         change: impl FnOnce(&mut ControllerConfig),
     ) -> anyhow::Result<()> {
         let index = self.index(name)?;
-        let mut cc = Self::controller_config(&self.clusters[index].spec, &self.config, index);
+        let mut cc = Self::with_world_clock(
+            Self::controller_config(&self.clusters[index].spec, &self.config, index),
+            self.sim.clock(),
+        );
         change(&mut cc);
         self.clusters[index].controller = None;
         let lattice = lattice_client(&self.sim, &cc);

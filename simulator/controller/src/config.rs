@@ -1,9 +1,39 @@
 //! Configuration as the real controller reads it (controller.md §6), and its behaviour
 //! profile.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use crate::quirks::Quirks;
+
+/// Where the controller reads the time of day (rule names, event and condition times): the
+/// system clock, or a world's virtual clock so that its outcome depends on the seed alone.
+#[derive(Clone)]
+pub struct WallClock(pub Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl WallClock {
+    pub fn system() -> Self {
+        Self(Arc::new(SystemTime::now))
+    }
+
+    pub fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+
+    pub fn unix_seconds(&self) -> u64 {
+        self.now().duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    }
+
+    pub fn timestamp(&self) -> k8s_openapi::jiff::Timestamp {
+        k8s_openapi::jiff::Timestamp::try_from(self.now()).unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+    }
+}
+
+impl std::fmt::Debug for WallClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "WallClock({:?})", self.now())
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct ControllerConfig {
@@ -34,6 +64,7 @@ pub struct ControllerConfig {
     /// Seed for random name suffixes; `None` draws from the OS.
     pub seed: Option<u64>,
     pub quirks: Quirks,
+    pub clock: WallClock,
 }
 
 impl ControllerConfig {
@@ -52,6 +83,7 @@ impl ControllerConfig {
             resync: None,
             seed: None,
             quirks: Quirks::profile("v2.1.3").expect("a known profile"),
+            clock: WallClock::system(),
         }
     }
 

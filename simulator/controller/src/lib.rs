@@ -26,6 +26,6 @@ pub mod runtime;
 pub mod sdk;
 pub mod tags;
 
-pub use config::ControllerConfig;
+pub use config::{ControllerConfig, WallClock};
 pub use quirks::{Quirk, Quirks};
 pub use runtime::{Running, start};

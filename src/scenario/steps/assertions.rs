@@ -188,6 +188,7 @@ async fn answers(w: &mut ScenarioWorld, within: String, kind: String, route: Str
 #[then(
     regex = r#"^(?:within (\d+) seconds?, )?(HTTPRoute|GRPCRoute|TLSRoute) (\S+/\S+) in "([^"]+)" has (\w+)=(True|False|Unknown) with reason (\w+)$"#
 )]
+#[allow(clippy::too_many_arguments)] // one per capture of the step's pattern
 async fn condition(
     w: &mut ScenarioWorld,
     within: String,
@@ -265,7 +266,7 @@ async fn object_state(
             "is gone" => obj.is_none(),
             "exists" => obj.is_some(),
             "has no finalizers" => obj.is_some() && finalizers.is_empty(),
-            _ => finalizers.iter().any(|f| *f == finalizer),
+            _ => finalizers.contains(&finalizer),
         };
         if ok { Ok(()) } else { Err(format!("present: {}, finalizers {finalizers:?}", obj.is_some())) }
     })

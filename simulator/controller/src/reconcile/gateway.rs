@@ -75,7 +75,7 @@ pub async fn reconcile(gateway: Arc<Gateway>, ctx: Arc<Context>) -> Result<Actio
         Err(e) => return Err(e),
     };
     let generation = gateway.metadata.generation.unwrap_or(0);
-    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    let now = ctx.config.clock.timestamp().to_string();
     let conditions = json!([
         {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "observedGeneration": generation, "lastTransitionTime": now},
         {"type": "Programmed", "status": status, "reason": reason, "message": message, "observedGeneration": generation, "lastTransitionTime": now},

@@ -75,7 +75,7 @@ impl Context {
     pub async fn event(&self, obj: Involved, component: &str, type_: &str, reason: &str, message: &str) {
         let namespace = obj.meta.namespace.clone().unwrap_or_else(|| "default".into());
         let n = self.events.fetch_add(1, Ordering::SeqCst);
-        let now = Time(k8s_openapi::jiff::Timestamp::now());
+        let now = Time(self.config.clock.timestamp());
         let name = obj.meta.name.clone().unwrap_or_default();
         let event = Event {
             metadata: kube::api::ObjectMeta {

@@ -174,7 +174,7 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
             }
         }
     }
-    write_status(&api, &obj, &route, &parents, &resolved).await?;
+    write_status(&ctx, &api, &obj, &route, &parents, &resolved).await?;
     if let Some(e) = mode3_failure {
         ctx.event(
             obj_ref(&obj, kind),
@@ -194,7 +194,7 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
                 .iter()
                 .map(|p| Parent { gateway: p.gateway.clone(), accepted: ("False", "Conflicted", why.clone()) })
                 .collect::<Vec<_>>();
-            write_status(&api, &obj, &route, &conflicted, &resolved).await?;
+            write_status(&ctx, &api, &obj, &route, &conflicted, &resolved).await?;
             Ok(Requeue::await_change())
         }
         Ok(Deployed::Done { arn, dns }) => {
@@ -211,6 +211,7 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
                 && !ctx.config.quirks.has(Quirk::ResolvedRefsIgnoresImportResolution)
             {
                 write_status(
+                    &ctx,
                     &api,
                     &obj,
                     &route,
@@ -263,6 +264,7 @@ fn gateway_listeners(gateway: &Value, section: Option<&str>, port: Option<i32>) 
 }
 
 async fn write_status(
+    ctx: &Context,
     api: &Api<DynamicObject>,
     obj: &DynamicObject,
     route: &Route,
@@ -270,7 +272,7 @@ async fn write_status(
     resolved: &(&str, String, String),
 ) -> Result<()> {
     let generation = obj.metadata.generation.unwrap_or(0);
-    let now = k8s_openapi::jiff::Timestamp::now().to_string();
+    let now = ctx.config.clock.timestamp().to_string();
     let condition = |type_: &str, status: &str, reason: &str, message: &str| json!({"type": type_, "status": status, "reason": reason, "message": message, "observedGeneration": generation, "lastTransitionTime": now});
     let entries: Vec<Value> = route
         .parent_refs
@@ -600,7 +602,7 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
 
     // 7–8: rules, per listener.
     let mut deferred: Option<Error> = None;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let now = ctx.config.clock.unix_seconds();
     for (listener, listener_id) in listener_ids.iter().filter(|(l, _)| l.protocol != "TLS_PASSTHROUGH") {
         let mut placed: Vec<(String, i32)> = Vec::new();
         for rule in &rules {
