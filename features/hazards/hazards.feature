@@ -178,3 +178,386 @@ Feature: The hazards of controller.md §9 under both profiles
       | profile | ip       |
       | v2.1.3  | 10.0.1.1 |
       | fixed   | 10.0.1.7 |
+
+  Scenario Outline: H-6 an import failure leaves a partial rule set
+    Given the controllers run profile <profile>
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: local}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: missing}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: mixed}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - matches: [{path: {type: PathPrefix, value: /remote}}]
+          backendRefs: [{kind: ServiceImport, name: missing, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /local}}]
+          backendRefs: [{name: local, port: 80}]
+      """
+    When 60 seconds pass
+    Then HTTPRoute default/mixed in "cluster-b" <forwards>
+
+    Examples:
+      | profile | forwards                                                                                              |
+      | v2.1.3  | forwards to nothing                                                                                   |
+
+  Scenario: H-6 (fixed) the rules after a failing import are still made
+    Given the controllers run profile fixed
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: local}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: missing}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: mixed}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - matches: [{path: {type: PathPrefix, value: /remote}}]
+          backendRefs: [{kind: ServiceImport, name: missing, port: 80}]
+        - matches: [{path: {type: PathPrefix, value: /local}}]
+          backendRefs: [{name: local, port: 80}]
+      """
+    Then HTTPRoute default/mixed in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
+
+  Scenario Outline: H-8 tags cached for a minute hide a retagged target group
+    Given the controllers run profile <profile>
+    And "cluster-a" has applied:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: moved}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: moved
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata:
+        name: moved
+        annotations: {application-networking.k8s.aws/aws-eks-cluster-name: cluster-x}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: seeker}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: moved, port: 80, weight: 1}]
+      """
+    And export default/moved of "cluster-a" has 1 target group
+    When 20 seconds pass
+    And someone tags the target group of export default/moved of "cluster-a" with "application-networking.k8s.aws/ClusterName" = "cluster-x"
+    And "cluster-b" applies:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: seeker}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: moved, port: 80, weight: 2}]
+      """
+    And 5 seconds pass
+    Then HTTPRoute default/seeker in "cluster-b" <soon>
+
+    Examples:
+      | profile | soon                |
+      | v2.1.3  | forwards to nothing |
+
+  Scenario: H-8 (fixed) without the tag cache the retagged group is found at once
+    Given the controllers run profile fixed
+    And "cluster-a" has applied:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: moved}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: moved
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata:
+        name: moved
+        annotations: {application-networking.k8s.aws/aws-eks-cluster-name: cluster-x}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: seeker}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: moved, port: 80, weight: 1}]
+      """
+    And export default/moved of "cluster-a" has 1 target group
+    When 20 seconds pass
+    And someone tags the target group of export default/moved of "cluster-a" with "application-networking.k8s.aws/ClusterName" = "cluster-x"
+    And "cluster-b" applies:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: seeker}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: moved, port: 80, weight: 2}]
+      """
+    Then within 5 seconds, HTTPRoute default/seeker in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-x | vpc-0aaaaaaaaaaaaaaa1 | 80   | 2      |
+
+  Scenario Outline: H-9 an import change does not wake a route whose backendRef group was defaulted
+    Given the controllers run profile <profile>
+    And "cluster-a" has applied:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: checkout}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout-cluster1
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice, application-networking.k8s.aws/service-name: checkout}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: checkout}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: checkout}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: checkout, port: 80}]
+      """
+    When 700 seconds pass
+    And "cluster-b" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata:
+        name: checkout
+        annotations: {application-networking.k8s.aws/export-name: checkout-cluster1}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      """
+    And 5 seconds pass
+    Then HTTPRoute default/checkout in "cluster-b" <soon>
+    And within 1500 seconds, HTTPRoute default/checkout in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+
+    Examples:
+      | profile | soon                |
+      | v2.1.3  | forwards to nothing |
+
+  Scenario: H-9 (fixed) an import change wakes the route at once
+    Given the controllers run profile fixed
+    And "cluster-a" has applied:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: checkout}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout-cluster1
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice, application-networking.k8s.aws/service-name: checkout}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: checkout}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: checkout}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: checkout, port: 80}]
+      """
+    When 700 seconds pass
+    And "cluster-b" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata:
+        name: checkout
+        annotations: {application-networking.k8s.aws/export-name: checkout-cluster1}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      """
+    Then within 5 seconds, HTTPRoute default/checkout in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+
+  Scenario: H-2 (fixed) a GRPCRoute import gets the export's GRPC target group
+    # Under v2.1.3 the first group in ListTargetGroups order is taken whatever its protocol
+    # (tests/reconciler/hazards.rs h2 shows both profiles against the list order).
+    Given the controllers run profile fixed
+    And "cluster-a" has applied:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: poly}
+      spec:
+        ports: [{name: http, port: 80, targetPort: 8080}, {name: grpc, port: 81, targetPort: 8081}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: poly
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec:
+        exportedPorts: [{port: 80, routeType: HTTP}, {port: 81, routeType: GRPC}]
+      """
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: poly}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GRPCRoute
+      metadata: {name: poly}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: poly, port: 81}]
+      """
+    Then GRPCRoute default/poly in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 81   | 1      |

@@ -74,3 +74,12 @@ async fn heal(w: &mut ScenarioWorld) {
         c.cluster.clear_faults();
     }
 }
+
+/// Someone outside the controllers retags an exported target group.
+#[when(expr = "someone tags the target group of export {word} of {cluster} with {string} = {string}")]
+async fn retag(w: &mut ScenarioWorld, export: String, cluster: Cluster, key: String, value: String) {
+    let world = w.world().await.expect("the world starts");
+    let (ns, name) = export.split_once('/').expect("namespace/name");
+    let group = world.export_groups(&cluster.0, ns, name).into_iter().next().expect("an exported target group");
+    world.lattice().tag_resource().resource_arn(group.arn).tags(key, value).send().await.expect("TagResource");
+}
