@@ -1,0 +1,320 @@
+@regression
+Feature: More upstream regressions of controller.md §8
+
+  Background:
+    Given a service network "my-hotel" associated with every cluster
+    And "cluster-b" has applied:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      """
+
+  @issue-267 @ports
+  Scenario: The port annotation limits the targets to that Service port
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: ports}
+      spec:
+        ports: [{name: web, port: 80, targetPort: 8080}, {name: admin, port: 9000, targetPort: 9090}]
+      ---
+      apiVersion: discovery.k8s.io/v1
+      kind: EndpointSlice
+      metadata: {name: ports-1, labels: {kubernetes.io/service-name: ports}}
+      addressType: IPv4
+      ports: [{name: web, port: 8080}, {name: admin, port: 9090}]
+      endpoints: [{addresses: [10.0.1.1]}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: ports
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice, application-networking.k8s.aws/port: "80"}
+      """
+    Then the targets of export default/ports of "cluster-a" are:
+      | ip       | port |
+      | 10.0.1.1 | 8080 |
+
+  @issue-243 @ports
+  Scenario: A named targetPort resolves through the EndpointSlice
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: named}
+      spec:
+        ports: [{name: http, port: 80, targetPort: http-web}]
+      ---
+      apiVersion: discovery.k8s.io/v1
+      kind: EndpointSlice
+      metadata: {name: named-1, labels: {kubernetes.io/service-name: named}}
+      addressType: IPv4
+      ports: [{name: http, port: 3000}]
+      endpoints: [{addresses: [10.0.1.1]}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: named
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    Then export default/named of "cluster-a" has the target groups:
+      | port | protocol | version |
+      | 80   | HTTP     | HTTP1   |
+    And the targets of export default/named of "cluster-a" are:
+      | ip       | port |
+      | 10.0.1.1 | 3000 |
+
+  @issue-756 @issue-365 @issue-592 @issue-583
+  Scenario: GRPC and TLS exports get their protocols
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: proto}
+      spec:
+        ports: [{name: grpc, port: 50051, targetPort: 50051}, {name: tls, port: 443, targetPort: 8443}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: proto
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec:
+        exportedPorts: [{port: 50051, routeType: GRPC}, {port: 443, routeType: TLS}]
+      """
+    Then export default/proto of "cluster-a" has the target groups:
+      | port  | protocol | version |
+      | 443   | TCP      |         |
+      | 50051 | HTTP     | GRPC    |
+
+  @issue-853
+  Scenario: A TargetGroupPolicy sets the protocol and version of an exported port
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: secure}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: TargetGroupPolicy
+      metadata: {name: secure}
+      spec:
+        targetRef: {group: application-networking.k8s.aws, kind: ServiceExport, name: secure}
+        protocol: HTTPS
+        protocolVersion: HTTP2
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: secure
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    Then export default/secure of "cluster-a" has the target groups:
+      | port | protocol | version |
+      | 80   | HTTPS    | HTTP2   |
+
+  @issue-665 @weights
+  Scenario: Same-named Services in two clusters are routed separately with export-name
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: checkout}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout-cluster1
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice, application-networking.k8s.aws/service-name: checkout}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "cluster-b" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: checkout}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout-cluster2
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice, application-networking.k8s.aws/service-name: checkout}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata:
+        name: checkout-1
+        annotations: {application-networking.k8s.aws/export-name: checkout-cluster1, application-networking.k8s.aws/aws-eks-cluster-name: cluster-a}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata:
+        name: checkout-2
+        annotations: {application-networking.k8s.aws/export-name: checkout-cluster2, application-networking.k8s.aws/aws-eks-cluster-name: cluster-b}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: checkout}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs:
+          - {kind: ServiceImport, name: checkout-1, port: 80, weight: 50}
+          - {kind: ServiceImport, name: checkout-2, port: 80, weight: 50}
+      """
+    Then HTTPRoute default/checkout in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 50     |
+      | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 50     |
+
+  @issue-688 @issue-690
+  Scenario: An export without the federation annotation makes no target group calls
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: quiet}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata: {name: quiet}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And 60 seconds pass
+    Then Lattice received exactly 0 CreateTargetGroup calls
+    And Lattice received exactly 0 RegisterTargets calls
+
+  @issue-453
+  Scenario: A same-named route in another cluster is Conflicted
+    When "cluster-a" applies:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: GatewayClass
+      metadata: {name: amazon-vpc-lattice}
+      spec: {controllerName: application-networking.k8s.aws/gateway-api-controller}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: my-hotel}
+      spec:
+        gatewayClassName: amazon-vpc-lattice
+        listeners: [{name: http, protocol: HTTP, port: 80}]
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: local}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: same}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{name: local, port: 80}]
+      """
+    Then a Lattice service named "same-default" exists
+    When "cluster-b" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: local}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: same}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{name: local, port: 80}]
+      """
+    Then HTTPRoute default/same in "cluster-b" has Accepted=False with reason Conflicted
+
+  @issue-77
+  Scenario: A second route cannot use an exported target group another route uses
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: popular}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: popular
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "cluster-b" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: popular}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: first}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: popular, port: 80}]
+      """
+    Then HTTPRoute default/first in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+    When "cluster-b" applies:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: second}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: popular, port: 80}]
+      """
+    Then "cluster-b" recorded a FailedDeployModel event for default/second saying "ConflictException"
+    And HTTPRoute default/second in "cluster-b" forwards to nothing
+
+  @issue-968
+  Scenario: An external target group by ARN that does not exist is ExternalTargetGroupNotFound
+    When "cluster-b" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata:
+        name: external
+        annotations: {application-networking.k8s.aws/target-group-arn: "arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/tg-0000000000000000a"}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: external}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: external, port: 80}]
+      """
+    Then HTTPRoute default/external in "cluster-b" has ResolvedRefs=False with reason ExternalTargetGroupNotFound
