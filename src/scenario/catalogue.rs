@@ -56,7 +56,11 @@ pub const STEPS: &[(&str, &str, &str)] = &[
     ("When", "{cluster} drops its watches", "When \"cluster-b\" drops its watches"),
     ("When", "{cluster} expires its watches", "When \"cluster-b\" expires its watches"),
     ("When", "the faults stop", "When the faults stop"),
-    ("When", "someone tags the target group of export {word} of {cluster} with {string} = {string}", "When someone tags the target group of export default/inventory of \"cluster-a\" with \"application-networking.k8s.aws/ClusterName\" = \"cluster-x\""),
+    (
+        "When",
+        "someone tags the target group of export {word} of {cluster} with {string} = {string}",
+        "When someone tags the target group of export default/inventory of \"cluster-a\" with \"application-networking.k8s.aws/ClusterName\" = \"cluster-x\"",
+    ),
     (
         "Then",
         "[within N seconds,] export {object} of {cluster} has N target group(s)",

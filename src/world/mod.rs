@@ -71,7 +71,9 @@ pub struct World {
 pub fn lattice_client(sim: &Simulator, config: &ControllerConfig) -> aws_sdk_vpclattice::Client {
     // The controller's retry policy without jitter: the SDK draws jitter from the OS, and a
     // world's timeline must depend on its seed alone.
-    let retries = aws_sdk_vpclattice::config::retry::RetryConfig::standard().with_max_attempts(20).with_use_static_exponential_base(true);
+    let retries = aws_sdk_vpclattice::config::retry::RetryConfig::standard()
+        .with_max_attempts(20)
+        .with_use_static_exponential_base(true);
     let conf = sim_controller::sdk::lattice_config(config)
         .retry_config(retries)
         .endpoint_url("http://lattice.in-process.invalid")
