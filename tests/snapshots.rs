@@ -94,3 +94,37 @@ async fn the_same_seed_gives_the_same_state() {
     assert_eq!(one, two);
     assert_ne!(one, other, "another seed, other ids");
 }
+
+#[tokio::test(start_paused = true)]
+async fn mode_2_export_name_and_cluster_filter() {
+    let export = format!(
+        "{EXPORT}---\napiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata:\n  name: inventory-east\n  annotations: {{application-networking.k8s.aws/federation: amazon-vpc-lattice, application-networking.k8s.aws/service-name: inventory}}\nspec:\n  exportedPorts: [{{port: 80, routeType: HTTP}}]\n"
+    );
+    let import = "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata:\n  name: inventory\n  annotations: {application-networking.k8s.aws/export-name: inventory-east, application-networking.k8s.aws/aws-eks-cluster-name: cluster-a}\nspec: {type: ClusterSetIP, ports: [{port: 80}]}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: inventory}\nspec:\n  parentRefs: [{name: my-hotel, sectionName: http}]\n  rules:\n  - backendRefs: [{kind: ServiceImport, name: inventory, port: 80}]\n".to_string();
+    let state =
+        final_state(3, &[("cluster-a", export), ("cluster-b", GATEWAY.to_string()), ("cluster-b", import)], |w| {
+            forwards(w) == 1
+        })
+        .await;
+    insta::assert_yaml_snapshot!("mode_2_export_name_and_cluster_filter", state);
+}
+
+#[tokio::test(start_paused = true)]
+async fn getting_started_walkthrough_weighted_local_and_imported() {
+    let export = format!(
+        "{EXPORT}---\napiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata:\n  name: inventory-ver2\n  annotations: {{application-networking.k8s.aws/federation: amazon-vpc-lattice, application-networking.k8s.aws/service-name: inventory}}\nspec:\n  exportedPorts: [{{port: 80, routeType: HTTP}}]\n"
+    );
+    let local = EXPORT.replace("inventory", "inventory-ver1");
+    let route = "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata: {name: inventory-ver2}\nspec: {type: ClusterSetIP, ports: [{port: 80}]}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: inventory}\nspec:\n  parentRefs: [{name: my-hotel, sectionName: http}]\n  rules:\n  - backendRefs:\n    - {name: inventory-ver1, port: 80, weight: 10}\n    - {kind: ServiceImport, name: inventory-ver2, port: 80, weight: 90}\n".to_string();
+    let state = final_state(
+        4,
+        &[("cluster-a", export), ("cluster-b", GATEWAY.to_string()), ("cluster-b", local), ("cluster-b", route)],
+        |w| {
+            w.lattice_state()["rules"].as_object().is_some_and(|m| {
+                m.values().any(|r| r["action"]["forward"]["targetGroups"].as_array().is_some_and(|t| t.len() == 2))
+            })
+        },
+    )
+    .await;
+    insta::assert_yaml_snapshot!("getting_started_walkthrough_weighted_local_and_imported", state);
+}

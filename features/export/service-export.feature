@@ -123,3 +123,38 @@ Feature: ServiceExport, as the controller implements it (controller.md §2)
     Then ServiceExport default/inventory in "cluster-a" is gone
     And Lattice holds 0 target groups
     And the world's invariants hold
+
+  Scenario: An exported target group carries the controller's tags and the user's
+    When "cluster-a" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: inventory
+        annotations:
+          application-networking.k8s.aws/federation: amazon-vpc-lattice
+          application-networking.k8s.aws/tags: "team=shop, aws:owner=x"
+      spec:
+        exportedPorts: [{port: 80, routeType: HTTP}]
+      """
+    Then export default/inventory of "cluster-a" has the tags:
+      | key                                              | value                                            |
+      | application-networking.k8s.aws/ManagedBy        | 123456789012/cluster-a/vpc-0aaaaaaaaaaaaaaa1     |
+      | application-networking.k8s.aws/ClusterName      | cluster-a                                        |
+      | application-networking.k8s.aws/ServiceName      | inventory                                        |
+      | application-networking.k8s.aws/ServiceNamespace | default                                          |
+      | application-networking.k8s.aws/SourceTypeKey    | ServiceExport                                    |
+      | application-networking.k8s.aws/ProtocolVersion  | HTTP1                                            |
+      | team                                             | shop                                             |
+    And export default/inventory of "cluster-a" has no tag "application-networking.k8s.aws/RouteName"
+    And export default/inventory of "cluster-a" has no tag "aws:owner"
+    When "cluster-a" patches ServiceExport default/inventory with:
+      """
+      metadata:
+        annotations:
+          application-networking.k8s.aws/tags: "team=checkout"
+      """
+    And service default/inventory in "cluster-a" has the endpoints "10.0.0.7"
+    Then export default/inventory of "cluster-a" has the tags:
+      | key  | value    |
+      | team | checkout |

@@ -318,3 +318,178 @@ Feature: More upstream regressions of controller.md §8
         - backendRefs: [{kind: ServiceImport, name: external, port: 80}]
       """
     Then HTTPRoute default/external in "cluster-b" has ResolvedRefs=False with reason ExternalTargetGroupNotFound
+
+  @issue-476
+  Scenario: A rollout leaves no stale IPs
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: rollout}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: discovery.k8s.io/v1
+      kind: EndpointSlice
+      metadata: {name: rollout-1, labels: {kubernetes.io/service-name: rollout}}
+      addressType: IPv4
+      ports: [{name: http, port: 8080}]
+      endpoints: [{addresses: [10.0.1.1]}, {addresses: [10.0.1.2]}]
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: rollout
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And service default/rollout in "cluster-a" has the endpoints "10.0.9.1, 10.0.9.2, 10.0.9.3"
+    Then the targets of export default/rollout of "cluster-a" are:
+      | ip       | port |
+      | 10.0.9.1 | 8080 |
+      | 10.0.9.2 | 8080 |
+      | 10.0.9.3 | 8080 |
+
+  @issue-485
+  Scenario: The GC keeps a target group that a rule uses
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: kept}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: kept
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "cluster-b" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: kept}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: kept}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: kept, port: 80}]
+      """
+    And 120 seconds pass
+    Then export default/kept of "cluster-a" has 1 target group
+    And HTTPRoute default/kept in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+    And service network "my-hotel" has 1 service association
+
+  @issue-789 @issue-853
+  Scenario: A policy on an export applies; removing it brings back the defaults
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: hc}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: TargetGroupPolicy
+      metadata: {name: hc}
+      spec:
+        targetRef: {group: application-networking.k8s.aws, kind: ServiceExport, name: hc}
+        protocol: HTTPS
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: hc
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    Then export default/hc of "cluster-a" has the target groups:
+      | port | protocol | version |
+      | 80   | HTTPS    | HTTP1   |
+    When "cluster-a" deletes TargetGroupPolicy default/hc
+    Then export default/hc of "cluster-a" has the target groups:
+      | port | protocol | version |
+      | 80   | HTTP     | HTTP1   |
+    And nothing is orphaned in Lattice
+
+  @issue-98
+  Scenario: Two exports with long names get distinct target groups
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-one}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-two}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-one
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-two
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    Then export default/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-one of "cluster-a" has 1 target group
+    And export default/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-two of "cluster-a" has 1 target group
+
+  @issue-444
+  Scenario: Two ports of one Service in one route share one route target group
+    When "cluster-b" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: dual}
+      spec: {ports: [{name: a, port: 80, targetPort: 8080}, {name: b, port: 81, targetPort: 8081}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: dual}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{name: dual, port: 80}, {name: dual, port: 81}]
+      """
+    Then HTTPRoute default/dual in "cluster-b" forwards to:
+      | cluster   | vpc                   | port | weight |
+      | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
+      | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
+    And Lattice holds 1 target group
+
+  @issue-822
+  Scenario: A failing import backs off exponentially instead of every 20 seconds
+    When "cluster-b" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: never}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: never}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: never, port: 80}]
+      """
+    And 600 seconds pass
+    Then Lattice received at most 25 ListServices calls
+    And Lattice received at least 10 ListServices calls

@@ -33,6 +33,11 @@ pub const STEPS: &[(&str, &str, &str)] = &[
     ("When", "{cluster} deletes {word} {object}", "When \"cluster-a\" deletes ServiceExport default/inventory"),
     (
         "When",
+        "{cluster} patches {word} {object} with:  (docstring: a merge patch, YAML or JSON)",
+        "When \"cluster-a\" patches ServiceExport default/inventory with:\n      \"\"\"\n      metadata: {annotations: {application-networking.k8s.aws/tags: \"team=shop\"}}\n      \"\"\"",
+    ),
+    (
+        "When",
         "service {object} in {cluster} has the endpoints {string}",
         "When service default/inventory in \"cluster-a\" has the endpoints \"10.0.0.7, 10.0.0.8\"",
     ),

@@ -108,6 +108,21 @@ impl World {
         }
     }
 
+    /// A JSON merge patch on one object.
+    pub async fn patch(
+        &self,
+        cluster: &str,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        patch: &Value,
+    ) -> anyhow::Result<()> {
+        let (api, _) = self.api(cluster, api_version, kind, namespace)?;
+        api.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await?;
+        Ok(())
+    }
+
     /// One object as JSON, if it exists.
     pub async fn get(
         &self,

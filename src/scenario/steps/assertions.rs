@@ -451,3 +451,60 @@ async fn group_total(w: &mut ScenarioWorld, within: String, n: usize) {
 }
 
 const _: &str = WITHIN;
+
+#[given(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has the tags:$"#)]
+#[then(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has the tags:$"#)]
+async fn export_tags(w: &mut ScenarioWorld, within: String, export: String, cluster: String, step: &Step) {
+    let within = bound(w, within);
+    let world = w.started().expect("started");
+    let (ns, name) = object(&export);
+    let wanted: Vec<(String, String)> =
+        table(step).into_iter().map(|r| (r[0].clone(), r.get(1).cloned().unwrap_or_default())).collect();
+    converge(within, "export tags", || async {
+        let groups = world.export_groups(&cluster, &ns, &name);
+        let group = groups.first().ok_or("no target group")?;
+        let missing: Vec<&(String, String)> =
+            wanted.iter().filter(|(k, v)| group.tags.get(k).and_then(Value::as_str) != Some(v.as_str())).collect();
+        if missing.is_empty() { Ok(()) } else { Err(format!("tags {:?} lack {missing:?}", group.tags)) }
+    })
+    .await;
+}
+
+#[given(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has no tag "([^"]+)"$"#)]
+#[then(regex = r#"^(?:within (\d+) seconds?, )?export (\S+/\S+) of "([^"]+)" has no tag "([^"]+)"$"#)]
+async fn export_lacks_tag(w: &mut ScenarioWorld, within: String, export: String, cluster: String, key: String) {
+    let within = bound(w, within);
+    let world = w.started().expect("started");
+    let (ns, name) = object(&export);
+    converge(within, "export tags", || async {
+        let groups = world.export_groups(&cluster, &ns, &name);
+        let group = groups.first().ok_or("no target group")?;
+        if group.tags.contains_key(&key) { Err(format!("{key} is {}", group.tags[&key])) } else { Ok(()) }
+    })
+    .await;
+}
+
+#[given(regex = r#"^(?:within (\d+) seconds?, )?service network "([^"]+)" has (\d+) service associations?$"#)]
+#[then(regex = r#"^(?:within (\d+) seconds?, )?service network "([^"]+)" has (\d+) service associations?$"#)]
+async fn network_associations(w: &mut ScenarioWorld, within: String, network: String, n: usize) {
+    let within = bound(w, within);
+    let world = w.started().expect("started");
+    converge(within, "service associations", || async {
+        let state = world.lattice_state();
+        let sn = state["serviceNetworks"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .find(|s| s["name"] == network.as_str())
+            .ok_or("no such network")?
+            .clone();
+        let got = state["serviceNetworkServiceAssociations"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|a| a["serviceNetworkId"] == sn["id"])
+            .count();
+        if got == n { Ok(()) } else { Err(format!("{got} associations")) }
+    })
+    .await;
+}

@@ -79,3 +79,15 @@ async fn endpoints(w: &mut ScenarioWorld, object: Object, cluster: Cluster, addr
 async fn pass(_w: &mut ScenarioWorld, span: Span) {
     tokio::time::sleep(span.0).await;
 }
+
+/// A JSON merge patch (written as YAML or JSON), as `kubectl patch --type=merge` sends.
+#[when(expr = "{cluster} patches {word} {object} with:")]
+async fn patch(w: &mut ScenarioWorld, cluster: Cluster, kind: String, object: Object, step: &Step) {
+    let world = w.world().await.expect("the world starts");
+    let patch: serde_json::Value =
+        serde_yaml_ng::from_str(docstring(step)).unwrap_or_else(|e| panic!("the patch is not YAML or JSON: {e}"));
+    world
+        .patch(&cluster.0, api_version_of(&kind), &kind, Some(&object.namespace), &object.name, &patch)
+        .await
+        .unwrap_or_else(|e| panic!("patching {kind} {}/{}: {e:#}", object.namespace, object.name));
+}
