@@ -1,5 +1,6 @@
 //! The one way latticelab waits for something to become true: poll a check with a short,
-//! growing interval until it passes or a deadline is reached. Under a paused tokio clock the
+//! growing interval (capped in proportion to the bound) until it passes or a deadline is
+//! reached. Under a paused tokio clock the
 //! intervals are virtual, so waiting costs no wall time.
 
 use std::future::Future;
@@ -27,6 +28,9 @@ where
     Fut: Future<Output = Result<T, String>>,
 {
     let deadline = tokio::time::Instant::now() + within;
+    // Checks land at most 0.5 % of the bound apart (and at most 50 ms for short bounds), so a
+    // long virtual wait does not spend its wall time re-checking.
+    let cap = (within / 200).max(Duration::from_millis(50));
     let mut interval = Duration::from_millis(1);
     loop {
         match check().await {
@@ -38,7 +42,7 @@ where
             }
         }
         tokio::time::sleep(interval).await;
-        interval = (interval * 2).min(Duration::from_millis(50));
+        interval = (interval * 2).min(cap);
     }
 }
 
