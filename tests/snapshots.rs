@@ -128,3 +128,35 @@ async fn getting_started_walkthrough_weighted_local_and_imported() {
     .await;
     insta::assert_yaml_snapshot!("getting_started_walkthrough_weighted_local_and_imported", state);
 }
+
+#[tokio::test(start_paused = true)]
+async fn mode_3_external_target_group_by_arn() {
+    let mut config =
+        WorldConfig::new(&[("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"), ("cluster-b", "vpc-0bbbbbbbbbbbbbbb2")]);
+    config.seed = 5;
+    let world = World::start(config).await.unwrap();
+    world.service_network("my-hotel", &["cluster-a", "cluster-b"]).await.unwrap();
+    let export = format!(
+        "{EXPORT}---\napiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata:\n  name: inventory\n  annotations: {{application-networking.k8s.aws/federation: amazon-vpc-lattice}}\nspec:\n  exportedPorts: [{{port: 80, routeType: HTTP}}]\n"
+    );
+    world.apply("cluster-a", &export).await.unwrap();
+    let arn = world
+        .eventually(std::time::Duration::from_secs(300), || async {
+            world.groups().first().map(|g| g.arn.clone()).ok_or("no group".to_string())
+        })
+        .await
+        .unwrap();
+    world.apply("cluster-b", GATEWAY).await.unwrap();
+    let import = format!(
+        "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata:\n  name: external\n  annotations: {{application-networking.k8s.aws/target-group-arn: \"{arn}\"}}\nspec: {{type: ClusterSetIP, ports: [{{port: 80}}]}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: external}}\nspec:\n  parentRefs: [{{name: my-hotel, sectionName: http}}]\n  rules:\n  - backendRefs: [{{kind: ServiceImport, name: external, port: 80}}]\n"
+    );
+    world.apply("cluster-b", &import).await.unwrap();
+    world
+        .eventually(std::time::Duration::from_secs(300), || async {
+            if forwards(&world) == 1 { Ok(()) } else { Err("no forward".into()) }
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    insta::assert_yaml_snapshot!("mode_3_external_target_group_by_arn", world.lattice_state());
+}

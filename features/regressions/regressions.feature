@@ -138,3 +138,35 @@ Feature: The upstream regressions of controller.md §8, by issue number
     Then within 90 seconds, no Lattice service exists
     And within 90 seconds, Lattice holds 1 target group
     And nothing is orphaned in Lattice
+
+  @issue-384
+  Scenario: A rule the route does not define, on the route's listener, is deleted
+    When "cluster-b" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: inventory}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: inventory}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: inventory, port: 80, weight: 1}]
+      """
+    Then the Lattice service "inventory-default" has 1 rule besides its defaults
+    When someone adds a rule to the listener of the Lattice service "inventory-default"
+    Then the Lattice service "inventory-default" has 2 rules besides its defaults
+    When "cluster-b" applies:
+      """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: inventory}
+      spec:
+        parentRefs: [{name: my-hotel, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: inventory, port: 80, weight: 2}]
+      """
+    Then the Lattice service "inventory-default" has 1 rule besides its defaults

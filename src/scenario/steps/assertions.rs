@@ -508,3 +508,28 @@ async fn network_associations(w: &mut ScenarioWorld, within: String, network: St
     })
     .await;
 }
+
+#[given(regex = r#"^(?:within (\d+) seconds?, )?the Lattice service "([^"]+)" has (\d+) rules? besides its defaults$"#)]
+#[then(regex = r#"^(?:within (\d+) seconds?, )?the Lattice service "([^"]+)" has (\d+) rules? besides its defaults$"#)]
+async fn rule_count(w: &mut ScenarioWorld, within: String, service: String, n: usize) {
+    let within = bound(w, within);
+    let world = w.started().expect("started");
+    converge(within, "rules", || async {
+        let state = world.lattice_state();
+        let svc = state["services"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .find(|s| s["name"] == service.as_str())
+            .ok_or("no such service")?
+            .clone();
+        let got = state["rules"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter(|r| r["serviceId"] == svc["id"] && r["isDefault"] != true)
+            .count();
+        if got == n { Ok(()) } else { Err(format!("{got} rules")) }
+    })
+    .await;
+}

@@ -83,3 +83,40 @@ async fn retag(w: &mut ScenarioWorld, export: String, cluster: Cluster, key: Str
     let group = world.export_groups(&cluster.0, ns, name).into_iter().next().expect("an exported target group");
     world.lattice().tag_resource().resource_arn(group.arn).tags(key, value).send().await.expect("TagResource");
 }
+
+/// Someone adds a rule of their own (matching method DELETE) to the listener of a route's
+/// Lattice service — what an older controller version could leave behind (#384).
+#[when(expr = "someone adds a rule to the listener of the Lattice service {string}")]
+async fn foreign_rule(w: &mut ScenarioWorld, service: String) {
+    use aws_sdk_vpclattice::types::{FixedResponseAction, HttpMatch, RuleAction, RuleMatch};
+    let world = w.world().await.expect("the world starts");
+    let state = world.lattice_state();
+    let svc = state["services"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .find(|s| s["name"] == service.as_str())
+        .expect("the service exists")
+        .clone();
+    let listener = state["listeners"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .find(|l| l["serviceId"] == svc["id"])
+        .expect("a listener")
+        .clone();
+    world
+        .lattice()
+        .create_rule()
+        .service_identifier(svc["id"].as_str().unwrap_or_default())
+        .listener_identifier(listener["id"].as_str().unwrap_or_default())
+        .name("left-over")
+        .priority(50)
+        .r#match(RuleMatch::HttpMatch(HttpMatch::builder().method("DELETE").build()))
+        .action(RuleAction::FixedResponse(
+            FixedResponseAction::builder().status_code(404).build().expect("status code set"),
+        ))
+        .send()
+        .await
+        .expect("CreateRule");
+}
