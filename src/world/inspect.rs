@@ -22,15 +22,27 @@ pub struct Group {
     pub status: String,
 }
 
+/// The records of one kind (`"services"`, `"rules"`, …) of a Lattice state dump.
+pub fn records<'a>(state: &'a Value, kind: &str) -> impl Iterator<Item = &'a Value> {
+    state[kind].as_object().into_iter().flat_map(|m| m.values())
+}
+
+/// The Lattice service named `name` in a state dump.
+pub fn service_named<'a>(state: &'a Value, name: &str) -> Option<&'a Value> {
+    records(state, "services").find(|s| s["name"] == name)
+}
+
+/// The non-default rules of the Lattice service `svc` (a record of [`service_named`]).
+pub fn custom_rules<'a>(state: &'a Value, svc: &'a Value) -> impl Iterator<Item = &'a Value> {
+    records(state, "rules").filter(move |r| r["serviceId"] == svc["id"] && r["isDefault"] != true)
+}
+
 impl World {
     /// Every target group, in id order (the simulator's list order).
     pub fn groups(&self) -> Vec<Group> {
         let state = self.lattice_state();
         let tags = state["tags"].clone();
-        state["targetGroups"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
+        records(&state, "targetGroups")
             .map(|tg| {
                 let arn = tg["arn"].as_str().unwrap_or_default().to_string();
                 let t = tags[&arn].as_object().cloned().unwrap_or_default();
@@ -76,17 +88,8 @@ impl World {
     pub fn service_forwards(&self, service: &str) -> Vec<(Group, i64)> {
         let state = self.lattice_state();
         let groups = self.groups();
-        let Some(svc) =
-            state["services"].as_object().into_iter().flat_map(|m| m.values()).find(|s| s["name"] == service)
-        else {
-            return vec![];
-        };
-        let mut rules: Vec<&Value> = state["rules"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter(|r| r["serviceId"] == svc["id"] && r["isDefault"] != true)
-            .collect();
+        let Some(svc) = service_named(&state, service) else { return vec![] };
+        let mut rules: Vec<&Value> = custom_rules(&state, svc).collect();
         rules.sort_by_key(|r| {
             (r["listenerId"].as_str().unwrap_or_default().to_string(), r["priority"].as_i64().unwrap_or_default())
         });
@@ -104,27 +107,12 @@ impl World {
     /// The fixed-response status codes of the service's non-default rules.
     pub fn service_fixed_responses(&self, service: &str) -> Vec<i64> {
         let state = self.lattice_state();
-        let Some(svc) =
-            state["services"].as_object().into_iter().flat_map(|m| m.values()).find(|s| s["name"] == service)
-        else {
-            return vec![];
-        };
-        state["rules"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter(|r| r["serviceId"] == svc["id"] && r["isDefault"] != true)
-            .filter_map(|r| r["action"]["fixedResponse"]["statusCode"].as_i64())
-            .collect()
+        let Some(svc) = service_named(&state, service) else { return vec![] };
+        custom_rules(&state, svc).filter_map(|r| r["action"]["fixedResponse"]["statusCode"].as_i64()).collect()
     }
 
     pub fn service_names(&self) -> Vec<String> {
-        self.lattice_state()["services"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter_map(|s| s["name"].as_str().map(String::from))
-            .collect()
+        records(&self.lattice_state(), "services").filter_map(|s| s["name"].as_str().map(String::from)).collect()
     }
 
     /// Lattice resources a controller made whose Kubernetes owner no longer exists: target
@@ -153,7 +141,7 @@ impl World {
         }
         let state = self.lattice_state();
         let tags = state["tags"].clone();
-        for svc in state["services"].as_object().into_iter().flat_map(|m| m.values()) {
+        for svc in records(&state, "services") {
             let t = &tags[svc["arn"].as_str().unwrap_or_default()];
             let managed = t[format!("{AN}ManagedBy")].as_str().unwrap_or_default();
             let Some(cluster) = managed.split('/').nth(1) else { continue };

@@ -2,7 +2,7 @@
 //! one reference controller per cluster, one seed, and time that is virtual whenever the
 //! tokio clock is paused.
 
-mod inspect;
+pub mod inspect;
 mod manifests;
 
 use std::time::Duration;

@@ -9,6 +9,7 @@ use super::kubernetes::api_version_of;
 use super::{bound, converge};
 use crate::scenario::ScenarioWorld;
 use crate::world::World;
+use crate::world::inspect::{custom_rules, records, service_named};
 
 const WITHIN: &str = r"^(?:within (\d+) seconds?, )?";
 
@@ -491,19 +492,9 @@ async fn network_associations(w: &mut ScenarioWorld, within: String, network: St
     let world = w.started().expect("started");
     converge(within, "service associations", || async {
         let state = world.lattice_state();
-        let sn = state["serviceNetworks"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .find(|s| s["name"] == network.as_str())
-            .ok_or("no such network")?
-            .clone();
-        let got = state["serviceNetworkServiceAssociations"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter(|a| a["serviceNetworkId"] == sn["id"])
-            .count();
+        let sn = records(&state, "serviceNetworks").find(|s| s["name"] == network.as_str()).ok_or("no such network")?;
+        let got =
+            records(&state, "serviceNetworkServiceAssociations").filter(|a| a["serviceNetworkId"] == sn["id"]).count();
         if got == n { Ok(()) } else { Err(format!("{got} associations")) }
     })
     .await;
@@ -516,19 +507,8 @@ async fn rule_count(w: &mut ScenarioWorld, within: String, service: String, n: u
     let world = w.started().expect("started");
     converge(within, "rules", || async {
         let state = world.lattice_state();
-        let svc = state["services"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .find(|s| s["name"] == service.as_str())
-            .ok_or("no such service")?
-            .clone();
-        let got = state["rules"]
-            .as_object()
-            .into_iter()
-            .flat_map(|m| m.values())
-            .filter(|r| r["serviceId"] == svc["id"] && r["isDefault"] != true)
-            .count();
+        let svc = service_named(&state, &service).ok_or("no such service")?;
+        let got = custom_rules(&state, svc).count();
         if got == n { Ok(()) } else { Err(format!("{got} rules")) }
     })
     .await;

@@ -5,6 +5,7 @@ use sim_core::{FaultKind, FaultPlan, FaultScope, FaultTrigger};
 
 use crate::scenario::ScenarioWorld;
 use crate::scenario::params::{Cluster, Span};
+use crate::world::inspect::{records, service_named};
 
 fn scope(operation: &str) -> FaultScope {
     if operation == "all" { FaultScope::All } else { FaultScope::Operation(operation.into()) }
@@ -91,20 +92,8 @@ async fn foreign_rule(w: &mut ScenarioWorld, service: String) {
     use aws_sdk_vpclattice::types::{FixedResponseAction, HttpMatch, RuleAction, RuleMatch};
     let world = w.world().await.expect("the world starts");
     let state = world.lattice_state();
-    let svc = state["services"]
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.values())
-        .find(|s| s["name"] == service.as_str())
-        .expect("the service exists")
-        .clone();
-    let listener = state["listeners"]
-        .as_object()
-        .into_iter()
-        .flat_map(|m| m.values())
-        .find(|l| l["serviceId"] == svc["id"])
-        .expect("a listener")
-        .clone();
+    let svc = service_named(&state, &service).expect("the service exists");
+    let listener = records(&state, "listeners").find(|l| l["serviceId"] == svc["id"]).expect("a listener");
     world
         .lattice()
         .create_rule()
