@@ -44,12 +44,15 @@ pub fn mode(annotations: &BTreeMap<String, String>, name: &str, namespace: &str)
             .map(|id| Mode::External { id, arn: arn.to_string() })
             .ok_or_else(|| ModeError::InvalidExternalTargetGroup(arn.to_string()));
     }
+    // Only export-name is trimmed (#922). The cluster and VPC filters are compared as written
+    // and only an empty value means "no filter" (controller.md §1.2), so " c1" matches nothing.
     let trimmed = |k: &str| annotations.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let as_written = |k: &str| annotations.get(k).filter(|v| !v.is_empty()).cloned();
     Ok(Mode::Search(Query {
         name: trimmed(tags::EXPORT_NAME).unwrap_or_else(|| name.to_string()),
         namespace: namespace.to_string(),
-        cluster: trimmed(tags::EKS_CLUSTER_NAME),
-        vpc: trimmed(tags::AWS_VPC),
+        cluster: as_written(tags::EKS_CLUSTER_NAME),
+        vpc: as_written(tags::AWS_VPC),
     }))
 }
 
@@ -123,6 +126,8 @@ mod tests {
             mode(&annotations(&[(tags::EXPORT_NAME, "  "), (tags::EKS_CLUSTER_NAME, "c1")]), "svc", "ns"),
             Ok(q("svc", Some("c1")))
         );
+        assert_eq!(mode(&annotations(&[(tags::EKS_CLUSTER_NAME, "")]), "svc", "ns"), Ok(q("svc", None)));
+        assert_eq!(mode(&annotations(&[(tags::EKS_CLUSTER_NAME, " c1")]), "svc", "ns"), Ok(q("svc", Some(" c1"))));
         let arn = "arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/tg-0123456789abcdef0";
         assert_eq!(
             mode(&annotations(&[(tags::TARGET_GROUP_ARN, arn)]), "svc", "ns"),
