@@ -4,6 +4,8 @@
 
 mod properties {
     pub mod annotations;
+    pub mod convergence;
+    pub mod metamorphic;
     pub mod oracle;
     pub mod ports;
     pub mod support;

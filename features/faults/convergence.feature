@@ -104,38 +104,3 @@ Feature: Faults on both APIs, then convergence
       | ip       | port |
       | 10.0.1.6 | 8090 |
     And the world's invariants hold
-
-  @finding
-  Scenario: Eventually consistent listings leave a duplicate target group with stale targets
-    # Not in controller.md §9: while ListTargetGroups hides a new target group, the next
-    # reconcile of the export finds none and creates a second one. Both keep the export's
-    # tags and fields, so the GC keeps both, and only the first in list order is synced.
-    Given Lattice hides resources younger than 20 seconds from its lists
-    When "cluster-a" applies:
-      """
-      apiVersion: v1
-      kind: Service
-      metadata: {name: inventory}
-      spec: {ports: [{name: http, port: 80, targetPort: 8090}]}
-      ---
-      apiVersion: discovery.k8s.io/v1
-      kind: EndpointSlice
-      metadata: {name: inventory-1, labels: {kubernetes.io/service-name: inventory}}
-      addressType: IPv4
-      ports: [{name: http, port: 8090}]
-      endpoints: [{addresses: [10.0.1.1]}]
-      ---
-      apiVersion: application-networking.k8s.aws/v1alpha1
-      kind: ServiceExport
-      metadata:
-        name: inventory
-        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
-      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
-      """
-    And 60 seconds pass
-    And the faults stop
-    And service default/inventory in "cluster-a" has the endpoints "10.0.1.9"
-    And 300 seconds pass
-    Then export default/inventory of "cluster-a" has 2 target groups
-    And Lattice received exactly 2 CreateTargetGroup calls
-    And nothing is orphaned in Lattice

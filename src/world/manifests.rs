@@ -55,6 +55,12 @@ impl World {
     /// Applies every document of `yaml` to `cluster` (server-side apply, field manager
     /// `latticelab`, forced), in order.
     pub async fn apply(&self, cluster: &str, yaml: &str) -> anyhow::Result<Vec<Applied>> {
+        self.apply_as(cluster, yaml, "latticelab").await
+    }
+
+    /// [`World::apply`] under another field manager: the same content applied by a second
+    /// manager changes `managedFields`, so watchers see a MODIFIED event with an unchanged spec.
+    pub async fn apply_as(&self, cluster: &str, yaml: &str, manager: &str) -> anyhow::Result<Vec<Applied>> {
         let mut applied = Vec::new();
         for (i, doc) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
             let value = Value::deserialize(doc).with_context(|| format!("document {} is not valid YAML", i + 1))?;
@@ -76,7 +82,7 @@ impl World {
             // Like kubectl, an apply that meets a conflict is tried again (a few times).
             let mut attempt = 0;
             loop {
-                match api.patch(&name, &PatchParams::apply("latticelab").force(), &Patch::Apply(&value)).await {
+                match api.patch(&name, &PatchParams::apply(manager).force(), &Patch::Apply(&value)).await {
                     Ok(_) => break,
                     Err(kube::Error::Api(s)) if s.code == 409 && attempt < 5 => attempt += 1,
                     Err(e) => return Err(anyhow::Error::new(e).context(format!("applying {kind} {name} to {cluster}"))),

@@ -123,8 +123,9 @@ fn reference(annotations: &BTreeMap<String, String>, name: &str, ns: &str, group
         })
         .collect();
     match import::mode(annotations, name, ns) {
-        Ok(Mode::Search(q)) => import::resolve(&q, &candidates, None)
-            .map_or(Resolution::NotFound, |c| Resolution::Found(c.id.clone())),
+        Ok(Mode::Search(q)) => {
+            import::resolve(&q, &candidates, None).map_or(Resolution::NotFound, |c| Resolution::Found(c.id.clone()))
+        }
         Ok(Mode::External { id, .. }) => Resolution::External(id),
         Err(ModeError::ConflictingServiceImportAnnotations) => Resolution::Conflicting,
         Err(ModeError::InvalidExternalTargetGroup(_)) => Resolution::InvalidArn,
@@ -227,20 +228,29 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
         support::apply(&world, c, &[support::namespace("other")]).await;
     }
     // Exports first, each with one ready endpoint; duplicates of one export collapse.
-    let mut exported: Vec<(usize, &str, &str)> = case.exports.iter().map(|e| (e.cluster, e.namespace, e.name)).collect();
+    let mut exported: Vec<(usize, &str, &str)> =
+        case.exports.iter().map(|e| (e.cluster, e.namespace, e.name)).collect();
     exported.sort();
     exported.dedup();
     for (i, (c, ns, name)) in exported.iter().enumerate() {
         let port = oracle::ServicePort { name: "http".into(), port: 80, target: oracle::TargetPort::Number(8080) };
         let slice = oracle::Slice {
             ports: vec![oracle::SlicePort { name: "http".into(), port: 8080 }],
-            endpoints: vec![oracle::Endpoint { addresses: vec![format!("10.0.{c}.{}", i + 1)], ready: Some(true), terminating: None }],
+            endpoints: vec![oracle::Endpoint {
+                addresses: vec![format!("10.0.{c}.{}", i + 1)],
+                ready: Some(true),
+                terminating: None,
+            }],
         };
-        support::apply(&world, CLUSTERS[*c], &[
-            support::service(ns, name, &[port]),
-            support::slice(ns, name, 1, &slice),
-            support::export(ns, name, None, &[]),
-        ])
+        support::apply(
+            &world,
+            CLUSTERS[*c],
+            &[
+                support::service(ns, name, &[port]),
+                support::slice(ns, name, 1, &slice),
+                support::export(ns, name, None, &[]),
+            ],
+        )
         .await;
     }
     let want_groups = exported.len();
@@ -252,7 +262,8 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
         .await
         .map_err(|e| TestCaseError::fail(format!("exports did not converge: {e}")))?;
     let groups = support::exported_groups(&world);
-    let arns: Vec<(String, String)> = world.groups().into_iter().filter(|g| groups.iter().any(|e| e.id == g.id)).map(|g| (g.id, g.arn)).collect();
+    let arns: Vec<(String, String)> =
+        world.groups().into_iter().filter(|g| groups.iter().any(|e| e.id == g.id)).map(|g| (g.id, g.arn)).collect();
     let annotations = case.annotations.resolve(&arns);
     let importer = CLUSTERS[case.importer];
     let mut objects = Vec::new();
@@ -280,7 +291,9 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
                     if got == [(id.clone(), 3)] { Ok(()) } else { Err(format!("forwards {got:?}")) }
                 })
                 .await
-                .map_err(|e| TestCaseError::fail(format!("want a forward to {id}: {e}; annotations {annotations:?}")))?;
+                .map_err(|e| {
+                    TestCaseError::fail(format!("want a forward to {id}: {e}; annotations {annotations:?}"))
+                })?;
         }
         _ => {
             // The route reconciles (Lattice service first, or a refused ResolvedRefs), then no
@@ -298,16 +311,20 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
                         None => Err("no Lattice service yet".to_string()),
                         Some(reason) => {
                             let route = world
-                                .get(importer, "gateway.networking.k8s.io/v1", "HTTPRoute", Some(case.namespace), "importer")
+                                .get(
+                                    importer,
+                                    "gateway.networking.k8s.io/v1",
+                                    "HTTPRoute",
+                                    Some(case.namespace),
+                                    "importer",
+                                )
                                 .await
                                 .map_err(|e| e.to_string())?
                                 .unwrap_or_default();
                             let conditions = route["status"]["parents"][0]["conditions"].clone();
-                            let refused = conditions
-                                .as_array()
-                                .into_iter()
-                                .flatten()
-                                .any(|c| c["type"] == "ResolvedRefs" && c["status"] == "False" && c["reason"] == json!(reason));
+                            let refused = conditions.as_array().into_iter().flatten().any(|c| {
+                                c["type"] == "ResolvedRefs" && c["status"] == "False" && c["reason"] == json!(reason)
+                            });
                             if refused { Ok(()) } else { Err(format!("conditions {conditions}")) }
                         }
                     }

@@ -110,7 +110,8 @@ struct PortCase {
 fn port_case() -> impl Strategy<Value = PortCase> {
     service_ports().prop_flat_map(|ports| {
         let numbers: Vec<i32> = ports.iter().map(|p| p.port).collect();
-        let exported_port = prop_oneof![3 => prop::sample::select(numbers), 1 => prop::sample::select(PORT_NUMBERS.to_vec())];
+        let exported_port =
+            prop_oneof![3 => prop::sample::select(numbers), 1 => prop::sample::select(PORT_NUMBERS.to_vec())];
         let exported = prop_oneof![
             Just(Vec::new()),
             prop::collection::vec((exported_port, prop_oneof![Just("HTTP"), Just("GRPC")]), 1..=2).prop_map(|mut v| {
@@ -119,12 +120,7 @@ fn port_case() -> impl Strategy<Value = PortCase> {
                 v
             }),
         ];
-        (
-            Just(ports.clone()),
-            slices(ports.clone()),
-            proptest::option::weighted(0.8, port_annotation(&ports)),
-            exported,
-        )
+        (Just(ports.clone()), slices(ports.clone()), proptest::option::weighted(0.8, port_annotation(&ports)), exported)
             .prop_map(|(ports, slices, annotation, exported)| PortCase { ports, slices, annotation, exported })
     })
 }
@@ -133,7 +129,10 @@ impl PortCase {
     /// `(target-group port, registered targets)` per target group the oracle expects, by port.
     fn expected(&self) -> Vec<(i64, BTreeSet<(String, i64)>)> {
         let as_set = |defined: &[i32]| -> BTreeSet<(String, i64)> {
-            oracle::expected_targets(&self.ports, &self.slices, defined).into_iter().map(|(a, p)| (a, p as i64)).collect()
+            oracle::expected_targets(&self.ports, &self.slices, defined)
+                .into_iter()
+                .map(|(a, p)| (a, p as i64))
+                .collect()
         };
         if self.exported.is_empty() {
             // Legacy mode: one group on port 80 whatever the annotation says (E-X2).

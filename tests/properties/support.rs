@@ -189,16 +189,20 @@ pub fn forwards(world: &World, service: &str) -> Vec<(String, i64)> {
     world.service_forwards(service).into_iter().map(|(g, w)| (g.id, w)).collect()
 }
 
-/// Mutating Lattice calls so far (everything but Get*/List*).
-pub fn lattice_writes(world: &World) -> u64 {
+/// The operations of the mutating Lattice calls so far (everything but Get*/List*), in order.
+pub fn lattice_write_calls(world: &World) -> Vec<String> {
     world
         .sim
         .journal()
-        .counters()
+        .entries()
         .iter()
-        .filter(|(op, _)| !op.starts_with("Get") && !op.starts_with("List"))
-        .map(|(_, n)| n)
-        .sum()
+        .filter(|e| !e.operation.starts_with("Get") && !e.operation.starts_with("List"))
+        .map(|e| e.operation.clone())
+        .collect()
+}
+
+pub fn lattice_writes(world: &World) -> u64 {
+    lattice_write_calls(world).len() as u64
 }
 
 /// Lets `secs` of virtual time pass.

@@ -6,7 +6,7 @@
 //! clusters and real AWS, and beside the real Go controller.
 //!
 //! # Layout
-//! - [`config`], [`quirks`]: the environment the real controller reads; hazards H-1…H-9 as
+//! - [`config`], [`quirks`]: the environment the real controller reads; hazards H-1…H-11 as
 //!   toggles, grouped in the profiles `v2.1.3` and `fixed`.
 //! - [`model`]: pure builders — target groups and targets of exports and route backends,
 //!   route rules, ServiceImport resolution.

@@ -26,9 +26,22 @@ pub enum Quirk {
     /// H-9: ServiceImport events reach a route only if the backendRef group is nil or
     /// `application-networking.k8s.aws` (the CRD defaults it to `""`).
     ImportEventsNeedExplicitGroup,
+    /// H-10 (not in controller.md §9; found by latticelab's convergence property): lookups
+    /// trust Lattice's lists right after a create. While an eventually consistent
+    /// ListTargetGroups still hides a new group, the next reconcile creates a second one with
+    /// the same tags and fields; the GC keeps both and only the first in list order is synced.
+    /// While ListServices hides a new service, deleting its route finds nothing to delete and
+    /// the service is orphaned. Off: the controller remembers what it created and asks for it
+    /// by id when a list does not show it.
+    TrustListsAfterCreate,
+    /// H-11 (not in controller.md §9; found by latticelab's convergence property): a failed
+    /// finalizer removal on a deleting ServiceExport is only logged (§2.2 step 3), so the
+    /// reconcile succeeds without a requeue and the export stays Terminating until some other
+    /// event reaches it. Off: the failure is an error and the reconcile is retried.
+    FinalizerRemovalFailureOnlyLogged,
 }
 
-pub const ALL: [Quirk; 9] = [
+pub const ALL: [Quirk; 11] = [
     Quirk::GcFirstExportedPortOnly,
     Quirk::ImportIgnoresProtocol,
     Quirk::FederationRemovalStrandsFinalizer,
@@ -38,12 +51,14 @@ pub const ALL: [Quirk; 9] = [
     Quirk::FirstExportOnlyGetsServiceEvents,
     Quirk::TagCache,
     Quirk::ImportEventsNeedExplicitGroup,
+    Quirk::TrustListsAfterCreate,
+    Quirk::FinalizerRemovalFailureOnlyLogged,
 ];
 
 impl Quirk {
-    /// `H-1` … `H-9`.
+    /// `H-1` … `H-11`.
     pub fn hazard(&self) -> &'static str {
-        ["H-1", "H-2", "H-3", "H-4", "H-5", "H-6", "H-7", "H-8", "H-9"]
+        ["H-1", "H-2", "H-3", "H-4", "H-5", "H-6", "H-7", "H-8", "H-9", "H-10", "H-11"]
             [ALL.iter().position(|q| q == self).expect("listed")]
     }
 

@@ -2,6 +2,7 @@
 //! §2.1, §4.2, H-7, H-9) and the requeue policy (§2.2 step 6).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use gateway_api::gateways::Gateway;
@@ -11,6 +12,8 @@ use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::utils::ResetTimerBackoff;
+use kube::runtime::watcher::ExponentialBackoff;
 use kube::runtime::{Controller, WatchStreamExt, watcher};
 use latticelab_crds::aws::{ServiceImport, TargetGroupPolicy};
 use tokio::task::JoinHandle;
@@ -86,6 +89,26 @@ fn error_policy_key(ctx: &Context, key: &str, error: &Error) -> Action {
     Action::requeue(ctx.backoff(key, error))
 }
 
+/// client-go's reflector back-off (800 ms doubling to 30 s, reset after 120 s of calm), as
+/// kube-runtime's `default_backoff` has it but without the jitter: that jitter comes from a
+/// process-wide RNG, and a world's timeline must depend on its seed alone.
+fn watch_backoff() -> ResetTimerBackoff<ExponentialBackoff> {
+    let exponential = backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(800))
+        .with_max_delay(Duration::from_secs(30))
+        .with_factor(2.0)
+        .without_max_times();
+    ResetTimerBackoff::new(exponential.into(), Duration::from_secs(120))
+}
+
+/// The objects of `api` as a trigger stream, with [`watch_backoff`].
+fn touched<K>(api: Api<K>) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+{
+    watcher(api, watcher::Config::default()).backoff(watch_backoff()).touched_objects()
+}
+
 /// Starts every reconciler of one controller instance (and the GC, and the default-network
 /// start-up step) against `kube` and `lattice`.
 pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, config: ControllerConfig) -> Running {
@@ -96,22 +119,26 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
 
     // ServiceExport, triggered by Services, EndpointSlices and TargetGroupPolicies.
     let export_ar = export_resource();
-    let exports =
-        Controller::new_with(Api::<DynamicObject>::all_with(kube.clone(), &export_ar), wc(), export_ar.clone());
-    let store = exports.store();
+    let writer = reflector::store::Writer::new(export_ar.clone());
+    let store = writer.as_reader();
+    let trigger = watcher(Api::<DynamicObject>::all_with(kube.clone(), &export_ar), wc())
+        .backoff(watch_backoff())
+        .reflect(writer)
+        .applied_objects();
+    let exports = Controller::for_stream_with(trigger, store.clone(), export_ar.clone());
     let first_only = ctx.config.quirks.has(Quirk::FirstExportOnlyGetsServiceEvents);
     let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
     let exports = exports
-        .watches(Api::<Service>::all(kube.clone()), wc(), move |svc: Service| {
+        .watches_stream(touched(Api::<Service>::all(kube.clone())), move |svc: Service| {
             exports_for_service(&s1, &svc.namespace().unwrap_or_default(), &svc.name_any(), first_only)
         })
-        .watches(Api::<EndpointSlice>::all(kube.clone()), wc(), move |slice: EndpointSlice| {
+        .watches_stream(touched(Api::<EndpointSlice>::all(kube.clone())), move |slice: EndpointSlice| {
             match slice.labels().get("kubernetes.io/service-name") {
                 Some(svc) => exports_for_service(&s2, &slice.namespace().unwrap_or_default(), svc, first_only),
                 None => vec![],
             }
         })
-        .watches(Api::<TargetGroupPolicy>::all(kube.clone()), wc(), move |tgp: TargetGroupPolicy| {
+        .watches_stream(touched(Api::<TargetGroupPolicy>::all(kube.clone())), move |tgp: TargetGroupPolicy| {
             let ns = tgp.namespace().unwrap_or_default();
             let r = &tgp.spec.target_ref;
             match r.kind.as_str() {
@@ -151,27 +178,28 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
         // kube-runtime's predicate_filter needs a Default dynamic type, which ApiResource is
         // not; the same filter, by uid, here.
         let seen = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, u64>::new()));
-        let trigger = watcher(api, wc()).default_backoff().reflect(writer).applied_objects().filter(move |item| {
-            let pass = match item {
-                Ok(obj) => {
-                    let uid = obj.uid().unwrap_or_default();
-                    let value = route_predicate(obj);
-                    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-                    seen.insert(uid, value.unwrap_or_default()) != value
-                }
-                Err(_) => true,
-            };
-            futures::future::ready(pass)
-        });
+        let trigger =
+            watcher(api, wc()).backoff(watch_backoff()).reflect(writer).applied_objects().filter(move |item| {
+                let pass = match item {
+                    Ok(obj) => {
+                        let uid = obj.uid().unwrap_or_default();
+                        let value = route_predicate(obj);
+                        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                        seen.insert(uid, value.unwrap_or_default()) != value
+                    }
+                    Err(_) => true,
+                };
+                futures::future::ready(pass)
+            });
         let controller = Controller::for_stream_with(trigger, reader.clone(), ar.clone());
         let (r1, r2, r3, r4) = (reader.clone(), reader.clone(), reader.clone(), reader.clone());
         let strict_group = ctx.config.quirks.has(Quirk::ImportEventsNeedExplicitGroup);
         let controller = controller
-            .watches(Api::<Gateway>::all(kube.clone()), wc(), move |gw: Gateway| {
+            .watches_stream(touched(Api::<Gateway>::all(kube.clone())), move |gw: Gateway| {
                 let (ns, name) = (gw.namespace().unwrap_or_default(), gw.name_any());
                 routes_using(&r1, kind, |r| r.parent_refs.iter().any(|p| p.name == name && p.namespace == ns))
             })
-            .watches(Api::<Service>::all(kube.clone()), wc(), move |svc: Service| {
+            .watches_stream(touched(Api::<Service>::all(kube.clone())), move |svc: Service| {
                 let (ns, name) = (svc.namespace().unwrap_or_default(), svc.name_any());
                 routes_using(&r2, kind, |r| {
                     r.rules
@@ -180,7 +208,7 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                         .any(|b| b.kind == "Service" && b.name == name && b.namespace == ns)
                 })
             })
-            .watches(Api::<EndpointSlice>::all(kube.clone()), wc(), move |slice: EndpointSlice| {
+            .watches_stream(touched(Api::<EndpointSlice>::all(kube.clone())), move |slice: EndpointSlice| {
                 let ns = slice.namespace().unwrap_or_default();
                 let Some(svc) = slice.labels().get("kubernetes.io/service-name").cloned() else { return vec![] };
                 routes_using(&r3, kind, |r| {
@@ -190,7 +218,7 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                         .any(|b| b.kind == "Service" && b.name == svc && b.namespace == ns)
                 })
             })
-            .watches(Api::<ServiceImport>::all(kube.clone()), wc(), move |import: ServiceImport| {
+            .watches_stream(touched(Api::<ServiceImport>::all(kube.clone())), move |import: ServiceImport| {
                 let (ns, name) = (import.namespace().unwrap_or_default(), import.name_any());
                 routes_using(&r4, kind, |r| {
                     r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| {
@@ -221,7 +249,11 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
 
     // Gateways.
     let gateway_ctx = ctx.clone();
-    let gateways = Controller::new(Api::<Gateway>::all(kube.clone()), wc());
+    let writer = reflector::store::Writer::<Gateway>::default();
+    let reader = writer.as_reader();
+    let trigger =
+        watcher(Api::<Gateway>::all(kube.clone()), wc()).backoff(watch_backoff()).reflect(writer).applied_objects();
+    let gateways = Controller::for_stream(trigger, reader);
     tasks.push(tokio::spawn(async move {
         gateways
             .run(

@@ -92,7 +92,7 @@ async fn throttling_then_success_is_retried_by_the_sdk() {
         .times(2)
         .output(|| ListTargetsOutput::builder().items(target(TargetStatus::Healthy)).build().unwrap())
         .build();
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false);
+    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false, true);
     let targets = lattice.list_targets("tg-0123456789abcdef0").await.unwrap();
     assert_eq!(targets.len(), 1);
     assert_eq!(listing.num_calls(), 3);
@@ -102,7 +102,7 @@ async fn throttling_then_success_is_retried_by_the_sdk() {
 async fn a_target_group_already_gone_is_a_successful_delete() {
     let listing = mock!(Client::list_targets).then_error(|| ListTargetsError::ResourceNotFoundException(not_found()));
     // Sequential with only this rule: any further call (deregister, delete) would panic.
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false);
+    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false, true);
     lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap();
     assert_eq!(listing.num_calls(), 1);
 }
@@ -119,6 +119,7 @@ async fn not_found_in_the_middle_of_a_delete_counts_as_deleted() {
     let lattice = Lattice::new(
         mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing, &deregister, &delete], fast),
         false,
+        true,
     );
     lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap();
     assert_eq!((listing.num_calls(), deregister.num_calls(), delete.num_calls()), (1, 1, 1));
@@ -140,7 +141,7 @@ async fn a_conflict_on_delete_fails_and_backs_off_exponentially() {
     });
     // Sequential: no DeregisterTargets call is expected for an empty group.
     let lattice =
-        Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing, &delete], fast), false);
+        Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing, &delete], fast), false, true);
     let e = lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap_err();
     assert!(e.is_conflict(), "{e}");
     assert_eq!(delete.num_calls(), 1, "a conflict is not retried by the SDK");
@@ -154,7 +155,7 @@ async fn a_conflict_on_delete_fails_and_backs_off_exponentially() {
 async fn a_draining_target_makes_delete_a_ten_second_retry() {
     let listing = mock!(Client::list_targets)
         .then_output(|| ListTargetsOutput::builder().items(target(TargetStatus::Draining)).build().unwrap());
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false);
+    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false, true);
     let e = lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap_err();
     assert!(matches!(e, Error::Retry(_)), "{e}");
     assert_eq!(requeue_after(&e, 7, RETRY), RETRY);
@@ -182,7 +183,8 @@ async fn create_in_progress_is_a_retry_then_active_is_found() {
         .output(|| tg_with_status(TargetGroupStatus::CreateInProgress))
         .output(|| tg_with_status(TargetGroupStatus::Active))
         .build();
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::MatchAny, [&list, &tags, &get], fast), false);
+    let lattice =
+        Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::MatchAny, [&list, &tags, &get], fast), false, true);
     let first = lattice.find_target_group(&model(), "cluster-a", VPC).await.unwrap_err();
     assert!(matches!(first, Error::Retry(_)), "{first}");
     assert_eq!(requeue_after(&first, 0, RETRY), RETRY);
@@ -214,7 +216,8 @@ async fn a_missing_group_is_created_with_the_controllers_tags() {
                 .status(TargetGroupStatus::Active)
                 .build()
         });
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&list, &create], fast), false);
+    let lattice =
+        Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&list, &create], fast), false, true);
     let name = sim_controller::names::target_group("default", "inventory", "abcdefghij");
     let found = lattice
         .upsert_target_group(&model(), name, "cluster-a", VPC, "123456789012/cluster-a/vpc-0aaaaaaaaaaaaaaa1")

@@ -23,11 +23,52 @@ pub struct Lattice {
     pub client: Client,
     /// `None` when the tag cache is off.
     cache: Option<Mutex<HashMap<String, (Instant, Tags)>>>,
+    /// The ARNs of the target groups this controller created, by identity (VPC and tags);
+    /// `None` when lists are trusted right after a create (quirk H-10).
+    created: Option<Mutex<HashMap<String, String>>>,
 }
 
 impl Lattice {
-    pub fn new(client: Client, tag_cache: bool) -> Self {
-        Self { client, cache: tag_cache.then(|| Mutex::new(HashMap::new())) }
+    pub fn new(client: Client, tag_cache: bool, trust_lists_after_create: bool) -> Self {
+        Self {
+            client,
+            cache: tag_cache.then(|| Mutex::new(HashMap::new())),
+            created: (!trust_lists_after_create).then(|| Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn group_key(vpc: &str, identity: &Tags) -> String {
+        format!("target group|{vpc}|{identity:?}")
+    }
+
+    fn service_key(name: &str) -> String {
+        format!("service|{name}")
+    }
+
+    fn remember(&self, key: String, id: &str) {
+        if let Some(created) = &self.created {
+            created.lock().unwrap_or_else(|e| e.into_inner()).insert(key, id.into());
+        }
+    }
+
+    fn recall(&self, key: &str) -> Option<String> {
+        self.created.as_ref()?.lock().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+    }
+
+    fn forget_created(&self, key: &str) {
+        if let Some(created) = &self.created {
+            created.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        }
+    }
+
+    /// Remembers a target group this controller created (when H-10 is off).
+    pub fn remember_created_group(&self, vpc: &str, identity: &Tags, arn: &str) {
+        self.remember(Self::group_key(vpc, identity), arn);
+    }
+
+    /// Remembers a Lattice service this controller created (when H-10 is off).
+    pub fn remember_created_service(&self, name: &str, id: &str) {
+        self.remember(Self::service_key(name), id);
     }
 
     /// Every target group (all pages), optionally in one VPC, in list order.
@@ -110,16 +151,23 @@ impl Lattice {
         self.tag(arn, &missing).await
     }
 
-    /// Lattice-tagging `FindResourcesByTags`: target groups in `vpc` whose tags include every
-    /// wanted key with an equal value (an empty value matches an empty value).
-    pub async fn find_target_groups(&self, vpc: &str, wanted: &Tags) -> Result<Vec<TargetGroupSummary>> {
+    /// Lattice-tagging `FindResourcesByTags`: the ARNs of the target groups in `vpc` whose
+    /// tags include every wanted key with an equal value (an empty value matches an empty
+    /// value). With H-10 off, a group this controller created and the list does not show
+    /// (yet) is added at the end.
+    pub async fn find_target_groups(&self, vpc: &str, wanted: &Tags) -> Result<Vec<String>> {
         let mut found = Vec::new();
         for tg in self.list_target_groups(Some(vpc)).await? {
             let Some(arn) = tg.arn.clone() else { continue };
             let tags = self.tags(&arn).await?;
             if wanted.iter().all(|(k, v)| tags.get(k) == Some(v)) {
-                found.push(tg);
+                found.push(arn);
             }
+        }
+        if let Some(arn) = self.recall(&Self::group_key(vpc, wanted))
+            && !found.contains(&arn)
+        {
+            found.push(arn);
         }
         Ok(found)
     }

@@ -164,7 +164,8 @@ impl Lattice {
             }))
     }
 
-    /// `FindService`: `ListServices` (all pages), exact name.
+    /// `FindService`: `ListServices` (all pages), exact name. With H-10 off, a service this
+    /// controller created that the list does not show (yet) is asked for by id.
     pub async fn find_service(&self, name: &str) -> Result<Option<ServiceSummary>> {
         let mut token = None;
         loop {
@@ -174,7 +175,28 @@ impl Lattice {
             }
             token = page.next_token;
             if token.is_none() {
-                return Ok(None);
+                break;
+            }
+        }
+        let key = Self::service_key(name);
+        let Some(id) = self.recall(&key) else { return Ok(None) };
+        match self.client.get_service().service_identifier(&id).send().await {
+            Ok(got) => Ok(Some(
+                ServiceSummary::builder()
+                    .set_id(got.id)
+                    .set_name(got.name)
+                    .set_arn(got.arn)
+                    .set_dns_entry(got.dns_entry)
+                    .set_status(got.status)
+                    .build(),
+            )),
+            Err(e) => {
+                let e = aws(e);
+                if e.is_not_found() {
+                    self.forget_created(&key);
+                    return Ok(None);
+                }
+                Err(e)
             }
         }
     }

@@ -63,8 +63,7 @@ impl Lattice {
         vpc: &str,
     ) -> Result<Option<Found>> {
         let candidates = self.find_target_groups(vpc, &model.identity_tags(cluster_name)).await?;
-        for candidate in candidates {
-            let Some(arn) = candidate.arn.clone() else { continue };
+        for arn in candidates {
             let got = match self.client.get_target_group().target_group_identifier(&arn).send().await {
                 Ok(got) => got,
                 Err(e) => {
@@ -142,6 +141,9 @@ impl Lattice {
                 match created.status {
                     Some(TargetGroupStatus::Active | TargetGroupStatus::CreateInProgress) => {}
                     other => return Err(Error::Retry(format!("target group created with status {other:?}"))),
+                }
+                if let Some(arn) = &created.arn {
+                    self.remember_created_group(vpc, &model.identity_tags(cluster_name), arn);
                 }
                 Ok(Found {
                     id: created.id.unwrap_or_default(),

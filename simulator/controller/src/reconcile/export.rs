@@ -59,6 +59,9 @@ pub async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Act
         }
         if let Err(e) = remove_finalizer(&api, &stored, tags::EXPORT_FINALIZER).await {
             tracing::info!("removing the finalizer of {}: {e}", key(&export));
+            if !ctx.config.quirks.has(Quirk::FinalizerRemovalFailureOnlyLogged) {
+                return Err(e);
+            }
         }
         return Ok(Action::await_change());
     }

@@ -38,7 +38,7 @@ impl Context {
         let tag_cache = config.quirks.has(crate::quirks::Quirk::TagCache);
         Self {
             kube,
-            lattice: Lattice::new(lattice, tag_cache),
+            lattice: Lattice::new(lattice, tag_cache, config.quirks.has(crate::quirks::Quirk::TrustListsAfterCreate)),
             suffixes: Suffixes::new(config.seed),
             config,
             gc_lock: tokio::sync::RwLock::new(()),

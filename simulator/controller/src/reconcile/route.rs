@@ -468,6 +468,7 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
                 .await
                 .map_err(aws)?;
             let id = created.id.clone().unwrap_or_default();
+            ctx.lattice.remember_created_service(&name, &id);
             for network in &networks {
                 associate(ctx, &id, network, &user_tags).await?;
             }
