@@ -90,20 +90,7 @@ async fn standalone_controllers_reconcile_a_served_world() {
         assert_eq!(ready.as_deref(), Some("ready"));
         controllers.push(child);
     }
-    let conf = aws_sdk_vpclattice::Config::builder()
-        .behavior_version(aws_sdk_vpclattice::config::BehaviorVersion::latest())
-        .region(aws_sdk_vpclattice::config::Region::new(served.var("REGION").to_string()))
-        .credentials_provider(aws_sdk_vpclattice::config::Credentials::new(
-            served.var("AWS_ACCESS_KEY_ID"),
-            served.var("AWS_SECRET_ACCESS_KEY"),
-            None,
-            None,
-            "test",
-        ))
-        .endpoint_url(served.var("LATTICE_ENDPOINT"))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    let lattice = aws_sdk_vpclattice::Client::from_conf(conf);
+    let lattice = served.lattice();
     let sn = lattice.create_service_network().name("my-hotel").send().await.unwrap().id.unwrap();
     for vpc in [VPC_A, VPC_B] {
         lattice

@@ -48,12 +48,23 @@ pub struct Args {
     #[arg(long = "cluster", value_name = "NAME[:VPC_ID]")]
     clusters: Vec<String>,
     /// Do not run the reference controller in each cluster (run `latticelab controller`, or the
-    /// real controller, against the kubeconfig instead).
+    /// real controller, against the kubeconfig instead); the same as `--controller none`.
     #[arg(long)]
     no_controller: bool,
-    /// The reference controllers' behaviour profile: `v2.1.3` or `fixed`.
-    #[arg(long, default_value = "v2.1.3")]
-    controller_profile: String,
+    /// The controller of each cluster: `reference` (in-process, the default), `none`, or
+    /// `external:CMD ARGS…`, started once per cluster with the real controller's environment.
+    #[arg(long, value_name = "reference|none|external:CMD")]
+    controller: Option<ControllerChoice>,
+    /// Create this service network at start and associate it with every cluster's VPC.
+    #[arg(long, value_name = "NAME")]
+    service_network: Option<String>,
+    /// A topology file (YAML: `clusters`, `serviceNetwork`, `controller`,
+    /// `controllerProfile`); flags given as well take precedence.
+    #[arg(long, value_name = "FILE")]
+    topology: Option<PathBuf>,
+    /// The reference controllers' behaviour profile: `v2.1.3` (default) or `fixed`.
+    #[arg(long)]
+    controller_profile: Option<String>,
     /// Which Gateway API CRDs the clusters serve: `standard` or `experimental` (adds the
     /// experimental fields, TCPRoute, UDPRoute, and TLSRoute v1alpha2/v1alpha3).
     #[arg(long, default_value = "standard")]
@@ -65,6 +76,72 @@ pub struct Args {
 struct ClusterSpec {
     name: String,
     vpc_id: String,
+}
+
+/// Which controller runs in each cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ControllerChoice {
+    Reference,
+    None,
+    /// A command line, run by `sh -c` once per cluster.
+    External(String),
+}
+
+impl std::str::FromStr for ControllerChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "reference" => Ok(Self::Reference),
+            "none" => Ok(Self::None),
+            other => match other.strip_prefix("external:").map(str::trim) {
+                Some(cmd) if !cmd.is_empty() => Ok(Self::External(cmd.to_string())),
+                Some(_) => Err("external: needs a command, for example 'external:latticelab controller'".into()),
+                None => Err(format!("unknown controller {other:?}: expected reference, none or external:CMD")),
+            },
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ControllerChoice {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A topology file: the flags `--cluster`, `--service-network`, `--controller` and
+/// `--controller-profile` as YAML.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Topology {
+    #[serde(default)]
+    clusters: Vec<TopologyCluster>,
+    service_network: Option<String>,
+    controller: Option<ControllerChoice>,
+    controller_profile: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopologyCluster {
+    name: String,
+    vpc: Option<String>,
+}
+
+impl Topology {
+    /// Reads a topology file; a mistake is reported with its file, line and column.
+    pub fn read(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_yaml_ng::from_str(&text).map_err(|e| match e.location() {
+            Some(at) => anyhow::anyhow!("{}:{}:{}: {e}", path.display(), at.line(), at.column()),
+            None => anyhow::anyhow!("{}: {e}", path.display()),
+        })
+    }
+
+    /// The `--cluster` values it stands for.
+    fn cluster_flags(&self) -> Vec<String> {
+        self.clusters.iter().map(|c| c.vpc.as_ref().map_or(c.name.clone(), |v| format!("{}:{v}", c.name))).collect()
+    }
 }
 
 fn parse_clusters(specs: &[String]) -> anyhow::Result<Vec<ClusterSpec>> {
@@ -98,6 +175,22 @@ pub fn default_vpc_id(cluster: &str) -> String {
 }
 
 pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
+    let topology = match &args.topology {
+        Some(path) => Topology::read(path)?,
+        None => Topology::default(),
+    };
+    let cluster_flags = if args.clusters.is_empty() { topology.cluster_flags() } else { args.clusters.clone() };
+    let clusters = parse_clusters(&cluster_flags)?;
+    let controller = match (args.no_controller, &args.controller) {
+        (true, Some(c)) if *c != ControllerChoice::None => anyhow::bail!("--no-controller contradicts --controller"),
+        (true, _) => ControllerChoice::None,
+        (false, Some(c)) => c.clone(),
+        (false, None) => topology.controller.clone().unwrap_or(ControllerChoice::Reference),
+    };
+    let profile = args.controller_profile.clone().or(topology.controller_profile.clone()).unwrap_or("v2.1.3".into());
+    let quirks = sim_controller::Quirks::profile(&profile).map_err(anyhow::Error::msg)?;
+    let service_network = args.service_network.clone().or(topology.service_network.clone());
+
     let mut options = SimulatorOptions {
         seed: args.seed,
         clock: Clock::wall(),
@@ -110,24 +203,31 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         ACCESS_KEY_ID.into(),
         Credential { secret_access_key: SECRET_ACCESS_KEY.into(), account_id: args.account_id.clone() },
     );
-    let quirks = sim_controller::Quirks::profile(&args.controller_profile).map_err(anyhow::Error::msg)?;
     let sim = Simulator::new(options);
     let server = Server::bind(SocketAddr::new(args.bind, args.port), sim.clone())
         .await
         .with_context(|| format!("cannot bind {}:{}", args.bind, args.port))?;
     let addr = server.local_addr()?;
+    let lattice_endpoint = format!("http://{addr}");
 
     std::fs::create_dir_all(&args.state_dir).with_context(|| format!("cannot create {}", args.state_dir.display()))?;
     let env_file = args.state_dir.join("lattice.env");
     let env = format!(
-        "LATTICE_ENDPOINT=http://{addr}\nREGION={region}\nAWS_REGION={region}\nAWS_ACCOUNT_ID={account}\n\
+        "LATTICE_ENDPOINT={lattice_endpoint}\nREGION={region}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\nAWS_ACCOUNT_ID={account}\n\
          AWS_ACCESS_KEY_ID={ACCESS_KEY_ID}\nAWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}\n",
         region = args.region,
         account = args.account_id,
     );
     std::fs::write(&env_file, env).with_context(|| format!("cannot write {}", env_file.display()))?;
 
-    let clusters = parse_clusters(&args.clusters)?;
+    if let Some(name) = &service_network {
+        let mut vpcs: Vec<&str> = clusters.iter().map(|c| c.vpc_id.as_str()).collect();
+        vpcs.sort();
+        vpcs.dedup();
+        create_service_network(&sim, &args.account_id, &args.region, name, &vpcs).await?;
+        eprintln!("latticelab: service network {name} associated with {}", vpcs.join(", "));
+    }
+
     let mut listeners = Vec::new();
     let mut endpoints = Vec::new();
     for (index, spec) in clusters.iter().enumerate() {
@@ -140,25 +240,44 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let listener = serve_https(&cluster, SocketAddr::new(args.bind, 0))
             .await
             .with_context(|| format!("cannot serve cluster {}", spec.name))?;
-        endpoints.push(Endpoint {
+        let endpoint = Endpoint {
             name: spec.name.clone(),
             server: listener.url(),
             ca_pem: Some(cluster.ca_pem().map_err(anyhow::Error::msg)?),
             token: cluster.token().to_string(),
             namespace: "default".into(),
-        });
-        eprintln!("latticelab: cluster {} ({}) at {}", spec.name, spec.vpc_id, listener.url());
-        let controller = if args.no_controller {
-            None
-        } else {
-            let mut cc =
-                sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
-            cc.quirks = quirks.clone();
-            cc.seed = Some(args.seed.wrapping_add(1000 + index as u64));
-            let lattice = crate::world::lattice_client(&sim, &cc);
-            Some(sim_controller::start(cluster.client(), lattice, cc).await)
         };
-        listeners.push((cluster, listener, controller));
+        // One kubeconfig per cluster too, its context current: what a controller reads.
+        let own = args.state_dir.join(format!("kubeconfig-{}", spec.name));
+        std::fs::write(&own, sim_kube::kubeconfig::render(std::slice::from_ref(&endpoint)))
+            .with_context(|| format!("cannot write {}", own.display()))?;
+        endpoints.push(endpoint);
+        eprintln!("latticelab: cluster {} ({}) at {}", spec.name, spec.vpc_id, listener.url());
+        let (mut reference, mut external) = (None, None);
+        match &controller {
+            ControllerChoice::None => {}
+            ControllerChoice::Reference => {
+                let mut cc =
+                    sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
+                cc.quirks = quirks.clone();
+                cc.seed = Some(args.seed.wrapping_add(1000 + index as u64));
+                let lattice = crate::world::lattice_client(&sim, &cc);
+                reference = Some(sim_controller::start(cluster.client(), lattice, cc).await);
+            }
+            ControllerChoice::External(cmd) => {
+                let env = super::external::ControllerEnv {
+                    kubeconfig: own.clone(),
+                    cluster_name: spec.name.clone(),
+                    vpc_id: spec.vpc_id.clone(),
+                    account_id: args.account_id.clone(),
+                    region: args.region.clone(),
+                    lattice_endpoint: lattice_endpoint.clone(),
+                };
+                let log = args.state_dir.join(format!("controller-{}.log", spec.name));
+                external = Some(super::external::spawn(cmd, &env, &log)?);
+            }
+        }
+        listeners.push((cluster, listener, reference, external));
     }
     let kubeconfig = args.state_dir.join("kubeconfig");
     std::fs::write(&kubeconfig, sim_kube::kubeconfig::render(&endpoints))
@@ -166,16 +285,44 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
 
     let running = tokio::spawn(server.run(shutdown_signal()));
     println!("ready");
-    eprintln!("latticelab: Lattice endpoint http://{addr} (environment in {})", env_file.display());
+    eprintln!("latticelab: Lattice endpoint {lattice_endpoint} (environment in {})", env_file.display());
     eprintln!(
         "latticelab: kubeconfig {} (contexts: {})",
         kubeconfig.display(),
         clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     );
     running.await.context("server task failed")?.context("server failed")?;
+    for (_, _, _, external) in &mut listeners {
+        if let Some(child) = external {
+            super::external::stop(child).await;
+        }
+    }
     drop(listeners);
     eprintln!("latticelab: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates service network `name` and associates it with `vpcs`, through the SDK in-process.
+async fn create_service_network(
+    sim: &Simulator,
+    account: &str,
+    region: &str,
+    name: &str,
+    vpcs: &[&str],
+) -> anyhow::Result<()> {
+    let cc = sim_controller::ControllerConfig::new("latticelab-serve", "vpc-0000000000000000", account, region);
+    let lattice = crate::world::lattice_client(sim, &cc);
+    let sn = lattice.create_service_network().name(name).send().await.context("CreateServiceNetwork")?;
+    for vpc in vpcs {
+        lattice
+            .create_service_network_vpc_association()
+            .service_network_identifier(sn.id().unwrap_or_default())
+            .vpc_identifier(*vpc)
+            .send()
+            .await
+            .with_context(|| format!("CreateServiceNetworkVpcAssociation for {vpc}"))?;
+    }
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -48,6 +48,24 @@ impl Served {
             .unwrap_or_else(|| panic!("{key} in lattice.env"))
     }
 
+    /// An SDK client for the served Lattice endpoint, with the credentials of `lattice.env`.
+    pub fn lattice(&self) -> aws_sdk_vpclattice::Client {
+        let conf = aws_sdk_vpclattice::Config::builder()
+            .behavior_version(aws_sdk_vpclattice::config::BehaviorVersion::latest())
+            .region(aws_sdk_vpclattice::config::Region::new(self.var("REGION").to_string()))
+            .credentials_provider(aws_sdk_vpclattice::config::Credentials::new(
+                self.var("AWS_ACCESS_KEY_ID"),
+                self.var("AWS_SECRET_ACCESS_KEY"),
+                None,
+                None,
+                "test",
+            ))
+            .endpoint_url(self.var("LATTICE_ENDPOINT"))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_vpclattice::Client::from_conf(conf)
+    }
+
     /// Stops with SIGTERM (through a shared reference) and returns whether it exited cleanly.
     pub fn stop_ok(&self) -> bool {
         let pid = self.child.id().to_string();

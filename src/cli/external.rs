@@ -1,0 +1,74 @@
+//! External controllers: one process per cluster, started with exactly the environment the
+//! real AWS Gateway API Controller reads (controller.md §6), its output in a log file.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::Context as _;
+use tokio::process::{Child, Command};
+
+use super::serve::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+
+/// What one cluster's controller is told.
+#[derive(Clone, Debug)]
+pub struct ControllerEnv {
+    /// A kubeconfig whose current context is the cluster.
+    pub kubeconfig: PathBuf,
+    pub cluster_name: String,
+    pub vpc_id: String,
+    pub account_id: String,
+    pub region: String,
+    pub lattice_endpoint: String,
+}
+
+impl ControllerEnv {
+    /// The variables, in the real controller's names; the Resource Groups Tagging API is
+    /// not simulated, so tag lookups go through Lattice (`DISABLE_TAGGING_SERVICE_API`).
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("KUBECONFIG", self.kubeconfig.display().to_string()),
+            ("CLUSTER_NAME", self.cluster_name.clone()),
+            ("CLUSTER_VPC_ID", self.vpc_id.clone()),
+            ("AWS_ACCOUNT_ID", self.account_id.clone()),
+            ("REGION", self.region.clone()),
+            ("AWS_REGION", self.region.clone()),
+            ("LATTICE_ENDPOINT", self.lattice_endpoint.clone()),
+            ("DISABLE_TAGGING_SERVICE_API", "true".into()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
+        ]
+    }
+}
+
+/// Starts `command` (a shell command line) for one cluster, stdout and stderr appended to
+/// `log`. The process is killed if its handle is dropped.
+pub fn spawn(command: &str, env: &ControllerEnv, log: &Path) -> anyhow::Result<Child> {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("cannot open {}", log.display()))?;
+    let err = out.try_clone().with_context(|| format!("cannot open {}", log.display()))?;
+    // `exec` so that the signal that stops it reaches the controller itself, not a shell.
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("exec {command}"))
+        .envs(env.vars())
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start the controller of {}: {command}", env.cluster_name))
+}
+
+/// Stops a controller: SIGTERM, then SIGKILL if it is still there after 10 seconds.
+pub async fn stop(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status().await;
+        if tokio::time::timeout(std::time::Duration::from_secs(10), child.wait()).await.is_ok() {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}

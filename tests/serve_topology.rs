@@ -1,0 +1,72 @@
+//! `latticelab serve --topology FILE`: clusters, a service network associated with every
+//! VPC and the controller choice from YAML; a mistake is reported with file, line and column.
+
+use std::process::Command;
+
+use common::Served;
+
+mod common;
+
+#[tokio::test]
+async fn a_topology_file_sets_clusters_network_and_controller() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("topology.yaml");
+    std::fs::write(
+        &file,
+        "clusters:\n- {name: east, vpc: vpc-0eeeeeeeeeeeeeee1}\n- {name: west, vpc: vpc-0eeeeeeeeeeeeeee1}\n- {name: north}\n\
+         serviceNetwork: mesh\ncontroller: none\n",
+    )
+    .unwrap();
+    let served = Served::start_with(&["--topology", file.to_str().unwrap()]);
+    let kubeconfig = std::fs::read_to_string(served.dir().join("kubeconfig")).unwrap();
+    for cluster in ["east", "west", "north"] {
+        assert!(kubeconfig.contains(&format!("name: {cluster}\n")), "{kubeconfig}");
+        let own = std::fs::read_to_string(served.dir().join(format!("kubeconfig-{cluster}"))).unwrap();
+        assert!(own.contains(&format!("current-context: {cluster}")), "{own}");
+    }
+    let lattice = served.lattice();
+    let networks = lattice.list_service_networks().send().await.unwrap().items;
+    assert_eq!(networks.iter().map(|n| n.name.as_deref().unwrap_or_default()).collect::<Vec<_>>(), ["mesh"]);
+    let associations = lattice
+        .list_service_network_vpc_associations()
+        .service_network_identifier(networks[0].id.clone().unwrap_or_default())
+        .send()
+        .await
+        .unwrap()
+        .items;
+    // east and west share a VPC: two associations, not three.
+    assert_eq!(associations.len(), 2, "{associations:?}");
+    assert!(associations.iter().any(|a| a.vpc_id.as_deref() == Some("vpc-0eeeeeeeeeeeeeee1")));
+    // controller: none — nothing writes to Lattice on its own.
+    assert!(lattice.list_target_groups().send().await.unwrap().items.unwrap_or_default().is_empty());
+    assert!(served.stop());
+}
+
+#[test]
+fn a_bad_topology_file_is_refused_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("topology.yaml");
+    std::fs::write(&file, "clusters:\n- {name: east}\ncontroler: none\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_latticelab"))
+        .args(["serve", "--state-dir"])
+        .arg(dir.path().join("state"))
+        .args(["--topology", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&format!("{}:3:1", file.display())), "{stderr}");
+    assert!(stderr.contains("unknown field `controler`"), "{stderr}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("ready"));
+
+    std::fs::write(&file, "controller: externl:x\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_latticelab"))
+        .args(["serve", "--state-dir"])
+        .arg(dir.path().join("state"))
+        .args(["--topology", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("unknown controller \"externl:x\""), "{stderr}");
+}
