@@ -33,6 +33,10 @@ pub struct Args {
     /// Address to bind.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     bind: IpAddr,
+    /// Serve cluster i on port BASE+i (0 picks free ports), for example to publish a
+    /// container's ports.
+    #[arg(long, value_name = "BASE", default_value_t = 0)]
+    cluster_port_base: u16,
     /// Seed for ids and fault probabilities.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -237,7 +241,12 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         config.gateway_api_channel = args.gateway_api_channel;
         let cluster =
             Cluster::new(config).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
-        let listener = serve_https(&cluster, SocketAddr::new(args.bind, 0))
+        let port = if args.cluster_port_base == 0 {
+            0
+        } else {
+            args.cluster_port_base.checked_add(index as u16).context("--cluster-port-base: past port 65535")?
+        };
+        let listener = serve_https(&cluster, SocketAddr::new(args.bind, port))
             .await
             .with_context(|| format!("cannot serve cluster {}", spec.name))?;
         let endpoint = Endpoint {
