@@ -489,11 +489,11 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
         perform(&world, &Op::DeleteRoute { cluster: i }).await;
     }
     for i in 0..world.clusters.len() {
-        for s in 0..SERVICES.len() {
+        for (s, name) in SERVICES.iter().enumerate() {
             perform(&world, &Op::DeleteExport { cluster: i, service: s }).await;
             perform(&world, &Op::DeleteService { cluster: i, service: s }).await;
             let api = "application-networking.k8s.aws/v1alpha1";
-            delete(&world, &cluster_name(i), api, "ServiceImport", SERVICES[s]).await;
+            delete(&world, &cluster_name(i), api, "ServiceImport", name).await;
         }
     }
     let cleaned = world
