@@ -129,7 +129,9 @@ fn outcome(world: &World) -> Outcome {
     (exports, forwards)
 }
 
-/// Waits until every export has its target group and the route forwards somewhere.
+/// Waits until every export has its target group and the route forwards somewhere, then a
+/// quiet period: a route reconciled before its ServiceImport arrived already forwards by name
+/// (E-I2) while its retry with the import's filters is still pending (§3.5 back-off).
 async fn settle(world: &World, t: &Topology) -> Result<(), TestCaseError> {
     let exports = t.exporters.len();
     world
@@ -142,7 +144,9 @@ async fn settle(world: &World, t: &Topology) -> Result<(), TestCaseError> {
             }
         })
         .await
-        .map_err(|e| TestCaseError::fail(e.to_string()))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    support::pass(120).await;
+    Ok(())
 }
 
 async fn route_rv(world: &World, cluster: &str) -> Option<Value> {
