@@ -3,9 +3,11 @@
 //!
 //! # Layout
 //! - [`cli`]: the `latticelab` verbs, one module each.
+//! - [`backend`]: where clusters come from (embedded, kind, k3s, kubeconfig contexts).
 //! - [`world`]: clusters, the Lattice simulator and the controllers of one scenario.
 //! - [`scenario`]: the Gherkin step library, runner, failure bundles and replay.
 
+pub mod backend;
 pub mod cli;
 pub mod scenario;
 pub mod world;

@@ -20,6 +20,7 @@ Feature: Faults on both APIs, then convergence
         listeners: [{name: http, protocol: HTTP, port: 80}]
       """
 
+  @virtual-time
   Scenario Outline: <fault>, then the faults stop
     Given <fault>
     When "cluster-a" applies:
@@ -67,13 +68,18 @@ Feature: Faults on both APIs, then convergence
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
     And within 1200 seconds, the world's invariants hold
 
-    Examples:
+    Examples: Lattice faults
       | fault                                                                  |
       | Lattice throttles the next 30 calls of all                             |
       | Lattice fails all with probability 0.3                                 |
+
+    @cluster-faults
+    Examples: cluster faults
+      | fault                                                                  |
       | "cluster-a" conflicts on patch serviceexports with probability 0.5     |
       | "cluster-b" conflicts on patch httproutes with probability 0.5         |
 
+  @cluster-faults
   Scenario: Dropped and expired watches lose no change
     When "cluster-a" applies:
       """

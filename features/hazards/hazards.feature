@@ -4,6 +4,7 @@ Feature: The hazards of controller.md §9 under both profiles
   Background:
     Given a service network "my-hotel" associated with every cluster
 
+  @virtual-time
   Scenario Outline: H-3 removing the federation annotation strands the export's finalizer
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -39,6 +40,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | has the finalizer "serviceexport.k8s.aws/resources"      |
       | fixed   | is gone                                                  |
 
+  @virtual-time
   Scenario Outline: H-4 a deleted Service leaves its export's targets registered
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -110,6 +112,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | True   | ResolvedRefs    |
       | fixed   | False  | BackendNotFound |
 
+  @virtual-time
   Scenario Outline: H-1 the GC deletes the unused target groups of later exported ports
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -137,6 +140,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | 1      |
       | fixed   | 2      |
 
+  @virtual-time
   Scenario Outline: H-7 only the first export of a shared Service follows its endpoints
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -179,6 +183,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | 10.0.1.1 |
       | fixed   | 10.0.1.7 |
 
+  @virtual-time
   Scenario Outline: H-6 an import failure leaves a partial rule set
     Given the controllers run profile <profile>
     And "cluster-b" has applied:
@@ -264,6 +269,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
 
+  @virtual-time
   Scenario Outline: H-8 tags cached for a minute hide a retagged target group
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -329,6 +335,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | profile | soon                |
       | v2.1.3  | forwards to nothing |
 
+  @virtual-time
   Scenario: H-8 (fixed) without the tag cache the retagged group is found at once
     Given the controllers run profile fixed
     And "cluster-a" has applied:
@@ -391,6 +398,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-x | vpc-0aaaaaaaaaaaaaaa1 | 80   | 2      |
 
+  @virtual-time
   Scenario Outline: H-9 an import change does not wake a route whose backendRef group was defaulted
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -454,6 +462,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | profile | soon                |
       | v2.1.3  | forwards to nothing |
 
+  @virtual-time
   Scenario: H-9 (fixed) an import change wakes the route at once
     Given the controllers run profile fixed
     And "cluster-a" has applied:
@@ -562,7 +571,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 81   | 1      |
 
-  @finding @faults
+  @finding @faults @virtual-time
   Scenario Outline: H-10 eventually consistent listings leave a duplicate target group (<profile>)
     # Not in controller.md §9, found by the convergence property: while ListTargetGroups
     # hides a new target group, the next reconcile of the export finds none and creates a

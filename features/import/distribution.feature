@@ -208,6 +208,7 @@ Feature: Traffic across clusters, VPCs and local Services, and the import annota
       | cluster | vpc                   | port | weight |
       | east    | vpc-0eeeeeeeeeeeeeee1 | 80   | 1      |
 
+  @virtual-time
   Scenario: A ServiceImport on its own creates nothing in Lattice; only routes use it
     When "front" applies:
       """

@@ -186,7 +186,7 @@ Feature: More upstream regressions of controller.md §8
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 50     |
       | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 50     |
 
-  @issue-688 @issue-690
+  @issue-688 @issue-690 @virtual-time
   Scenario: An export without the federation annotation makes no target group calls
     When "cluster-a" applies:
       """
@@ -349,7 +349,7 @@ Feature: More upstream regressions of controller.md §8
       | 10.0.9.2 | 8080 |
       | 10.0.9.3 | 8080 |
 
-  @issue-485
+  @issue-485 @virtual-time
   Scenario: The GC keeps a target group that a rule uses
     When "cluster-a" applies:
       """
@@ -473,7 +473,7 @@ Feature: More upstream regressions of controller.md §8
       | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
     And Lattice holds 1 target group
 
-  @issue-822
+  @issue-822 @virtual-time
   Scenario: A failing import backs off exponentially instead of every 20 seconds
     When "cluster-b" applies:
       """

@@ -1,11 +1,14 @@
 //! `latticelab run`: every scenario under `features/` (or the given paths) on embedded
-//! clusters and the simulator, on virtual time; progress and a summary on the terminal,
-//! JUnit XML on request, a failure bundle per failing scenario, non-zero exit on any failed
-//! or skipped step.
+//! clusters and the simulator, on virtual time — or on kind, k3s or kubeconfig clusters on
+//! wall-clock time; progress and a summary on the terminal, JUnit XML on request, a failure
+//! bundle per failing scenario, non-zero exit on any failed or skipped step. Scenarios that
+//! need what only embedded clusters can do are listed as skipped, with the reason, on the
+//! other backends.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::backend::{BackendKind, BackendOptions};
 use crate::scenario::runner::{RunOptions, run_blocking};
 
 #[derive(Debug, clap::Args)]
@@ -30,13 +33,41 @@ pub struct Args {
     /// Where failure bundles go.
     #[arg(long, default_value = "target/latticelab-report")]
     report: PathBuf,
-    /// Scenarios run at once.
+    /// Scenarios run at once (always 1 on real backends).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
+    /// Where the clusters come from.
+    #[arg(long, value_enum, default_value_t = BackendKind::Embedded)]
+    backend: BackendKind,
+    /// kubeconfig backend: the kubeconfig (default: KUBECONFIG, else ~/.kube/config).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// kubeconfig backend: `CLUSTER=CONTEXT`; a cluster without one uses the context named after it.
+    #[arg(long = "context", value_parser = cluster_context)]
+    contexts: Vec<(String, String)>,
+    /// kind backend: a kind configuration with one Cluster document per world cluster
+    /// (default: kind-configs/three-clusters.yaml).
+    #[arg(long)]
+    kind_config: Option<PathBuf>,
+    /// Real backends: where kubeconfigs, kind configurations and logs go.
+    #[arg(long, default_value = "target/latticelab-backend")]
+    backend_state_dir: PathBuf,
+    /// Leave kind clusters and k3s containers running afterwards.
+    #[arg(long)]
+    keep_clusters: bool,
+}
+
+fn cluster_context(s: &str) -> Result<(String, String), String> {
+    let (cluster, context) = s.split_once('=').ok_or_else(|| format!("{s:?} is not CLUSTER=CONTEXT"))?;
+    if cluster.is_empty() || context.is_empty() {
+        return Err(format!("{s:?} is not CLUSTER=CONTEXT"));
+    }
+    Ok((cluster.into(), context.into()))
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     sim_controller::Quirks::profile(&args.profile).map_err(anyhow::Error::msg)?;
+    let args_backend = args.backend;
     let paths = if args.paths.is_empty() { vec![PathBuf::from("features")] } else { args.paths };
     for p in &paths {
         anyhow::ensure!(p.exists(), "{} does not exist", p.display());
@@ -50,12 +81,25 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         junit: args.junit,
         report: args.report,
         concurrency: args.concurrency.max(1),
+        backend: args.backend,
+        backend_options: BackendOptions {
+            kubeconfig: args.kubeconfig,
+            contexts: args.contexts,
+            kind_config: args.kind_config,
+            state_dir: args.backend_state_dir,
+            keep: args.keep_clusters,
+        },
     };
     let outcome = tokio::task::spawn_blocking(move || run_blocking(options)).await??;
     println!(
-        "latticelab: {} scenarios passed, {} failed; {} steps passed, {} failed, {} skipped{}",
+        "latticelab: {} scenarios passed, {} failed{}; {} steps passed, {} failed, {} skipped{}",
         outcome.scenarios_passed,
         outcome.scenarios_failed,
+        if outcome.skipped_for_backend.is_empty() {
+            String::new()
+        } else {
+            format!(", {} skipped on the {} backend", outcome.skipped_for_backend.len(), args_backend)
+        },
         outcome.steps_passed,
         outcome.steps_failed,
         outcome.steps_skipped,

@@ -37,7 +37,9 @@ pub fn journal(world: &World) -> Value {
     let clusters: serde_json::Map<String, Value> = world
         .clusters
         .iter()
-        .map(|c| (c.spec.name.clone(), serde_json::to_value(c.cluster.journal()).unwrap_or_default()))
+        .filter_map(|c| {
+            Some((c.spec.name.clone(), serde_json::to_value(c.embedded.as_ref()?.journal()).unwrap_or_default()))
+        })
         .collect();
     json!({"lattice": lattice, "kubernetes": clusters})
 }
@@ -57,7 +59,7 @@ pub async fn write(report: &Path, scenario: &str, w: &ScenarioWorld, failure: &s
         for c in &world.clusters {
             std::fs::write(
                 dir.join(format!("objects-{}.yaml", c.spec.name)),
-                serde_yaml_ng::to_string(&c.cluster.dump())?,
+                serde_yaml_ng::to_string(&world.dump(&c.spec.name).await?)?,
             )?;
         }
         std::fs::write(dir.join("lattice.yaml"), serde_yaml_ng::to_string(&world.sim.snapshot_json())?)?;

@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod catalogue;
 pub mod params;
+pub mod powers;
 pub mod replay;
 pub mod runner;
 pub mod steps;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use sim_controller::Quirks;
 
+use crate::backend::SharedBackend;
 use crate::world::{ClusterSpec, World, WorldConfig};
 
 /// How a run's scenarios are configured (set once by the runner).
@@ -38,6 +40,21 @@ pub fn settings() -> RunSettings {
 
 pub fn set_settings(settings: RunSettings) {
     let _ = SETTINGS.set(settings);
+}
+
+static BACKEND: OnceLock<SharedBackend> = OnceLock::new();
+
+/// The cluster backend of this process's run (embedded unless the runner set another).
+pub fn backend() -> SharedBackend {
+    BACKEND.get_or_init(|| std::sync::Arc::new(crate::backend::embedded::Embedded)).clone()
+}
+
+/// Sets the run's backend; a process runs its scenarios on one backend.
+pub fn set_backend(backend: SharedBackend) -> anyhow::Result<()> {
+    let kind = backend.kind();
+    BACKEND.set(backend).ok();
+    anyhow::ensure!(BACKEND.get().is_some_and(|b| b.kind() == kind), "this process already runs on another backend");
+    Ok(())
 }
 
 /// The world of one scenario: declared in Background steps, started on first use.
@@ -98,7 +115,7 @@ impl ScenarioWorld {
             config.clusters = self.clusters.clone();
             config.seed = self.seed;
             config.quirks = Quirks::profile(&self.profile).map_err(anyhow::Error::msg)?;
-            let world = World::start(config).await?;
+            let world = World::start_on(config, backend().as_ref()).await?;
             for (name, members) in &self.networks {
                 let members: Vec<&str> = members.iter().map(String::as_str).collect();
                 world.service_network(name, &members).await?;

@@ -8,7 +8,11 @@ use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::writer::Stats as _;
 use cucumber::{World as _, WriterExt as _, event, writer};
 
-use super::{RunSettings, ScenarioWorld, set_settings};
+use anyhow::Context as _;
+
+use super::powers::{skipped, tag_filter};
+use super::{RunSettings, ScenarioWorld, set_backend, set_settings};
+use crate::backend::{BackendKind, BackendOptions, Power};
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -22,6 +26,9 @@ pub struct RunOptions {
     /// Where failure bundles go.
     pub report: PathBuf,
     pub concurrency: usize,
+    /// Where clusters come from; real backends run on wall-clock time, one scenario at a time.
+    pub backend: BackendKind,
+    pub backend_options: BackendOptions,
 }
 
 impl Default for RunOptions {
@@ -35,6 +42,8 @@ impl Default for RunOptions {
             junit: None,
             report: PathBuf::from("target/latticelab-report"),
             concurrency: 8,
+            backend: BackendKind::Embedded,
+            backend_options: BackendOptions::default(),
         }
     }
 }
@@ -50,6 +59,8 @@ pub struct RunOutcome {
     pub bundles: Vec<PathBuf>,
     /// Virtual time the scenarios simulated, summed over scenarios.
     pub virtual_seconds: f64,
+    /// Scenarios the backend cannot run, each with the reason (`file:line name: reason`).
+    pub skipped_for_backend: Vec<String>,
 }
 
 impl RunOutcome {
@@ -110,22 +121,49 @@ fn push_step(out: &mut String, s: &cucumber::gherkin::Step) {
     }
 }
 
-/// Runs the features on a current-thread runtime with a paused clock (virtual time).
+/// Runs the features on a current-thread runtime, its clock paused (virtual time) on the
+/// embedded backend and running (wall-clock time) on real ones.
 pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()?;
+        let virtual_time = options.backend == BackendKind::Embedded;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(virtual_time).build()?;
         runtime.block_on(run(options))
     })
     .join()
     .map_err(|_| anyhow::anyhow!("the scenario runner panicked"))?
 }
 
-pub async fn run(options: RunOptions) -> anyhow::Result<RunOutcome> {
+pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
     set_settings(RunSettings { seed: options.seed, profile: options.profile.clone(), ..RunSettings::default() });
-    let bundles: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let backend = crate::backend::backend(options.backend, options.backend_options.clone());
+    if let Some(reason) = backend.unavailable() {
+        anyhow::bail!("the {} backend cannot run here: {reason}", options.backend);
+    }
+    set_backend(backend.clone())?;
+    let powers = backend.powers();
+    let missing: Vec<Power> = Power::ALL.into_iter().filter(|p| !powers.contains(p)).collect();
     let mut outcome = RunOutcome::default();
+    for (s, reason) in skipped(&options.paths, options.tags.as_deref(), options.name.as_deref(), &missing)? {
+        let line = format!("{}:{} {}: {reason}", s.file.display(), s.line, s.name);
+        println!("latticelab: skipped on the {} backend: {line}", options.backend);
+        outcome.skipped_for_backend.push(line);
+    }
+    options.tags = tag_filter(options.tags.as_deref(), &missing);
+    if options.backend != BackendKind::Embedded {
+        // Real clusters are shared by the run's scenarios: one world at a time.
+        options.concurrency = 1;
+    }
+    let result = run_paths(&options, &mut outcome).await;
+    let teardown = backend.teardown().await;
+    result?;
+    teardown.with_context(|| format!("tearing down the {} backend", options.backend))?;
+    Ok(outcome)
+}
+
+async fn run_paths(options: &RunOptions, outcome: &mut RunOutcome) -> anyhow::Result<()> {
+    let bundles: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
     for path in &options.paths {
-        let stats = run_path(path, &options, bundles.clone()).await?;
+        let stats = run_path(path, options, bundles.clone()).await?;
         outcome.steps_passed += stats.0;
         outcome.steps_failed += stats.1;
         outcome.steps_skipped += stats.2;
@@ -135,7 +173,7 @@ pub async fn run(options: RunOptions) -> anyhow::Result<RunOutcome> {
         outcome.virtual_seconds += stats.6;
     }
     outcome.bundles = bundles.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    Ok(outcome)
+    Ok(())
 }
 
 type Stats = (usize, usize, usize, usize, usize, usize, f64);
@@ -193,11 +231,16 @@ async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<Path
                     let mut c = counted.lock().unwrap_or_else(|e| e.into_inner());
                     if failure.is_some() { c.1 += 1 } else { c.0 += 1 }
                 }
-                if let (Some(failure), Some(world)) = (failure, world)
+                if let (Some(failure), Some(world)) = (failure, world.as_deref())
                     && let Ok(dir) = super::bundle::write(&report, &scenario.name, world, &failure).await
                 {
                     eprintln!("latticelab: failure bundle {}", dir.display());
                     bundles.lock().unwrap_or_else(|e| e.into_inner()).push(dir);
+                }
+                if let Some(started) = world.and_then(|w| w.world.as_mut())
+                    && let Err(e) = started.release().await
+                {
+                    eprintln!("latticelab: after {:?}: {e:#}", scenario.name);
                 }
             })
         });

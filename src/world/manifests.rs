@@ -1,26 +1,47 @@
 //! Applying YAML manifests to a cluster as `kubectl apply --server-side` would.
 
 use anyhow::{Context as _, bail};
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::discovery::Scope;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::World;
 
 /// What one manifest document became.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Applied {
+    pub api_version: String,
     pub kind: String,
     pub namespace: Option<String>,
     pub name: String,
 }
 
 impl World {
-    fn resource_for(&self, cluster: &str, api_version: &str, kind: &str) -> anyhow::Result<(ApiResource, bool)> {
+    /// The API resource of `kind` in `api_version` and whether it is namespaced: from the
+    /// embedded cluster's registry, else from discovery (remembered per world).
+    pub(crate) async fn resource_for(
+        &self,
+        cluster: &str,
+        api_version: &str,
+        kind: &str,
+    ) -> anyhow::Result<(ApiResource, bool)> {
         let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        let rt = self
-            .cluster(cluster)?
-            .cluster
+        let wc = self.cluster(cluster)?;
+        let Some(sim) = &wc.embedded else {
+            let key = (cluster.to_string(), api_version.to_string(), kind.to_string());
+            if let Some(found) = self.discovered.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+                return Ok(found.clone());
+            }
+            let gvk = GroupVersionKind::gvk(group, version, kind);
+            let (ar, caps) = kube::discovery::pinned_kind(&wc.client, &gvk)
+                .await
+                .with_context(|| format!("no kind {kind} in {api_version} on cluster {cluster}"))?;
+            let found = (ar, caps.scope == Scope::Namespaced);
+            self.discovered.lock().unwrap_or_else(|e| e.into_inner()).insert(key, found.clone());
+            return Ok(found);
+        };
+        let rt = sim
             .resource_types()
             .into_iter()
             .find(|rt| rt.group == group && rt.kind == kind && rt.versions.iter().any(|v| v == version))
@@ -35,14 +56,14 @@ impl World {
         Ok((ar, rt.namespaced))
     }
 
-    fn api(
+    async fn api(
         &self,
         cluster: &str,
         api_version: &str,
         kind: &str,
         namespace: Option<&str>,
     ) -> anyhow::Result<(Api<DynamicObject>, bool)> {
-        let (ar, namespaced) = self.resource_for(cluster, api_version, kind)?;
+        let (ar, namespaced) = self.resource_for(cluster, api_version, kind).await?;
         let client = self.kube(cluster)?;
         let api = if namespaced {
             Api::namespaced_with(client, namespace.unwrap_or("default"), &ar)
@@ -75,7 +96,7 @@ impl World {
                 .with_context(|| format!("document {}: metadata.name is missing", i + 1))?
                 .to_string();
             let namespace = value["metadata"]["namespace"].as_str().map(String::from);
-            let (api, namespaced) = self.api(cluster, api_version, kind, namespace.as_deref())?;
+            let (api, namespaced) = self.api(cluster, api_version, kind, namespace.as_deref()).await?;
             if !namespaced && namespace.is_some() {
                 bail!("document {}: {kind} is cluster-scoped but names a namespace", i + 1);
             }
@@ -89,11 +110,14 @@ impl World {
                 }
             }
             applied.push(Applied {
+                api_version: api_version.into(),
                 kind: kind.into(),
                 namespace: namespaced.then(|| namespace.unwrap_or_else(|| "default".into())),
                 name,
             });
         }
+        let mut record = self.applied.lock().unwrap_or_else(|e| e.into_inner());
+        record.extend(applied.iter().map(|a| (cluster.to_string(), a.clone())));
         Ok(applied)
     }
 
@@ -106,7 +130,7 @@ impl World {
         namespace: Option<&str>,
         name: &str,
     ) -> anyhow::Result<()> {
-        let (api, _) = self.api(cluster, api_version, kind, namespace)?;
+        let (api, _) = self.api(cluster, api_version, kind, namespace).await?;
         match api.delete(name, &Default::default()).await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
@@ -124,7 +148,7 @@ impl World {
         name: &str,
         patch: &Value,
     ) -> anyhow::Result<()> {
-        let (api, _) = self.api(cluster, api_version, kind, namespace)?;
+        let (api, _) = self.api(cluster, api_version, kind, namespace).await?;
         api.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await?;
         Ok(())
     }
@@ -138,7 +162,63 @@ impl World {
         namespace: Option<&str>,
         name: &str,
     ) -> anyhow::Result<Option<Value>> {
-        let (api, _) = self.api(cluster, api_version, kind, namespace)?;
+        let (api, _) = self.api(cluster, api_version, kind, namespace).await?;
         Ok(api.get_opt(name).await?.map(|o| serde_json::to_value(o).unwrap_or_default()))
+    }
+}
+
+impl World {
+    /// Every object of `kind` on `cluster`, across namespaces, as JSON in key order.
+    pub async fn objects(&self, cluster: &str, api_version: &str, kind: &str) -> anyhow::Result<Vec<Value>> {
+        let (ar, _) = self.resource_for(cluster, api_version, kind).await?;
+        let wc = self.cluster(cluster)?;
+        if let Some(sim) = &wc.embedded {
+            return Ok(sim.objects(&ar.group, &ar.plural));
+        }
+        let api: Api<DynamicObject> = Api::all_with(wc.client.clone(), &ar);
+        let list = api.list(&Default::default()).await.with_context(|| format!("listing {kind} on {cluster}"))?;
+        let mut out: Vec<Value> = list
+            .items
+            .into_iter()
+            .map(|mut o| {
+                // Items of a list carry no type; the embedded store's objects do.
+                o.types = Some(kube::api::TypeMeta { api_version: api_version.into(), kind: kind.into() });
+                serde_json::to_value(o).unwrap_or_default()
+            })
+            .collect();
+        out.sort_by_key(|o| (o["metadata"]["namespace"].to_string(), o["metadata"]["name"].to_string()));
+        Ok(out)
+    }
+
+    /// Every object of every listable resource on `cluster`, by resource name, as the
+    /// embedded store dumps them.
+    pub async fn dump(&self, cluster: &str) -> anyhow::Result<Value> {
+        let wc = self.cluster(cluster)?;
+        if let Some(sim) = &wc.embedded {
+            return Ok(sim.dump());
+        }
+        let discovery = kube::discovery::Discovery::new(wc.client.clone()).run().await.context("discovery")?;
+        let mut out = serde_json::Map::new();
+        for group in discovery.groups() {
+            for (ar, caps) in group.recommended_resources() {
+                if !caps.supports_operation(kube::discovery::verbs::LIST) {
+                    continue;
+                }
+                let api: Api<DynamicObject> = Api::all_with(wc.client.clone(), &ar);
+                if let Ok(list) = api.list(&Default::default()).await
+                    && !list.items.is_empty()
+                {
+                    let key =
+                        if ar.group.is_empty() { ar.plural.clone() } else { format!("{}.{}", ar.plural, ar.group) };
+                    out.insert(key, serde_json::to_value(list.items).unwrap_or_default());
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    /// What this world applied, per cluster, in order.
+    pub fn applied(&self) -> Vec<(String, Applied)> {
+        self.applied.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }

@@ -1,7 +1,8 @@
-//! The world a scenario runs in: N embedded clusters (name, VPC), one Lattice simulator,
-//! one reference controller per cluster, one seed, and time that is virtual whenever the
-//! tokio clock is paused.
+//! The world a scenario runs in: N clusters (name, VPC) from a backend (embedded by
+//! default), one Lattice simulator, one reference controller per cluster, one seed, and time
+//! that is virtual whenever the tokio clock is paused.
 
+mod cleanup;
 pub mod inspect;
 mod manifests;
 
@@ -11,13 +12,15 @@ use anyhow::Context as _;
 use serde_json::Value;
 use sim_controller::{ControllerConfig, Quirks, Running};
 use sim_core::Clock;
-use sim_kube::{Cluster, ClusterConfig};
+use sim_kube::Cluster;
 use sim_lattice::client::InProcessHttpClient;
 use sim_lattice::state::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 use sim_lattice::{Simulator, SimulatorOptions, wire};
 
 pub use inspect::Group;
 pub use manifests::Applied;
+
+use crate::backend::{BackendCluster, ClusterBackend, embedded::Embedded};
 
 /// One cluster of a world.
 #[derive(Clone, Debug)]
@@ -55,15 +58,34 @@ impl WorldConfig {
 
 pub struct WorldCluster {
     pub spec: ClusterSpec,
-    pub cluster: Cluster,
+    /// The simulator's handle when the cluster is embedded.
+    pub embedded: Option<Cluster>,
     pub client: kube::Client,
+    /// A kubeconfig for this cluster alone, when it is a real one.
+    pub kubeconfig: Option<std::path::PathBuf>,
     pub controller: Option<Running>,
+}
+
+impl WorldCluster {
+    /// The embedded cluster, for what only it can do (fault injection, reading its store).
+    pub fn sim(&self) -> anyhow::Result<&Cluster> {
+        self.embedded.as_ref().with_context(|| {
+            format!(
+                "cluster {} is not embedded: this needs the embedded backend (its faults or its store)",
+                self.spec.name
+            )
+        })
+    }
 }
 
 pub struct World {
     pub sim: Simulator,
     pub clusters: Vec<WorldCluster>,
     pub config: WorldConfig,
+    /// What was applied, per cluster, in order: removed from real clusters at [`World::release`].
+    applied: std::sync::Mutex<Vec<(String, Applied)>>,
+    /// Resource types found by discovery on real clusters, by (cluster, apiVersion, kind).
+    discovered: std::sync::Mutex<std::collections::HashMap<(String, String, String), (kube::api::ApiResource, bool)>>,
 }
 
 /// The SDK client a controller (or an observer) in this world uses: in-process, its own retry
@@ -83,9 +105,14 @@ pub fn lattice_client(sim: &Simulator, config: &ControllerConfig) -> aws_sdk_vpc
 }
 
 impl World {
-    /// Starts the simulator, the clusters and (when configured) their controllers. Must run
-    /// inside a tokio runtime; with a paused clock everything runs on virtual time.
+    /// Starts the simulator, embedded clusters and (when configured) their controllers. Must
+    /// run inside a tokio runtime; with a paused clock everything runs on virtual time.
     pub async fn start(config: WorldConfig) -> anyhow::Result<World> {
+        Self::start_on(config, &Embedded).await
+    }
+
+    /// [`World::start`] with the clusters of `backend`.
+    pub async fn start_on(config: WorldConfig, backend: &dyn ClusterBackend) -> anyhow::Result<World> {
         let sim = Simulator::new(SimulatorOptions {
             seed: config.seed,
             clock: Clock::tokio(),
@@ -93,19 +120,17 @@ impl World {
         });
         let mut clusters = Vec::new();
         for (i, spec) in config.clusters.iter().enumerate() {
-            let mut cc = ClusterConfig::new(&spec.name, &spec.vpc_id, i as u8);
-            cc.clock = Clock::tokio();
-            cc.seed = config.seed.wrapping_mul(31).wrapping_add(i as u64 + 1);
-            let cluster =
-                Cluster::new(cc).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
-            let client = cluster.client();
-            let mut wc = WorldCluster { spec: spec.clone(), cluster, client, controller: None };
+            let BackendCluster { client, embedded, kubeconfig } = backend
+                .cluster(spec, i, config.seed)
+                .await
+                .with_context(|| format!("cluster {} from the {} backend", spec.name, backend.kind()))?;
+            let mut wc = WorldCluster { spec: spec.clone(), embedded, client, kubeconfig, controller: None };
             if config.controllers {
                 wc.controller = Some(Self::controller_for(&sim, &wc, &config, i).await);
             }
             clusters.push(wc);
         }
-        Ok(World { sim, clusters, config })
+        Ok(World { sim, clusters, config, applied: Default::default(), discovered: Default::default() })
     }
 
     /// The configuration the reference controller of cluster `index` runs with.

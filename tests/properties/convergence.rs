@@ -147,7 +147,7 @@ fn inject(world: &World, f: &Faults) {
     for c in &world.clusters {
         for verb in ["patch", "update"] {
             if f.kube_conflicts > 0.0 {
-                c.cluster.add_fault(FaultPlan {
+                c.sim().expect("embedded").add_fault(FaultPlan {
                     scope: FaultScope::Matching(format!("{verb} *")),
                     kind: FaultKind::Conflict,
                     trigger: FaultTrigger::Probability(f.kube_conflicts),
@@ -155,7 +155,7 @@ fn inject(world: &World, f: &Faults) {
             }
         }
         if f.kube_errors > 0.0 {
-            c.cluster.add_fault(FaultPlan {
+            c.sim().expect("embedded").add_fault(FaultPlan {
                 scope: FaultScope::All,
                 kind: FaultKind::InternalError { retry_after_secs: None },
                 trigger: FaultTrigger::Probability(f.kube_errors),
@@ -167,7 +167,7 @@ fn inject(world: &World, f: &Faults) {
 fn heal(world: &World) {
     world.sim.clear_faults();
     for c in &world.clusters {
-        c.cluster.clear_faults();
+        c.sim().expect("embedded").clear_faults();
     }
 }
 
@@ -248,7 +248,7 @@ async fn perform(world: &World, op: &Op) {
             delete(world, &cluster_name(*cluster), "gateway.networking.k8s.io/v1", "HTTPRoute", &route_name(*cluster))
                 .await;
         }
-        Op::DropWatches { cluster } => world.clusters[*cluster].cluster.drop_watches(),
+        Op::DropWatches { cluster } => world.clusters[*cluster].sim().expect("embedded").drop_watches(),
         Op::Pass { secs } => support::pass(*secs).await,
     }
 }
@@ -294,7 +294,7 @@ fn safety(world: &World) -> Vec<String> {
     problems.extend(served_by.iter().filter(|(_, s)| s.len() > 1).map(|(id, s)| format!("{id} serves {s:?}")));
     // No object is left deleting with nothing holding it.
     for c in &world.clusters {
-        for (resource, list) in c.cluster.dump().as_object().into_iter().flatten() {
+        for (resource, list) in c.sim().expect("embedded").dump().as_object().into_iter().flatten() {
             for o in list.as_array().into_iter().flatten() {
                 let deleting = !o["metadata"]["deletionTimestamp"].is_null();
                 let held = o["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty());
@@ -424,7 +424,7 @@ fn differences(world: &World) -> Vec<String> {
 fn diagnosis(world: &World) -> String {
     let mut out = Vec::new();
     for c in &world.clusters {
-        for (resource, list) in c.cluster.dump().as_object().into_iter().flatten() {
+        for (resource, list) in c.sim().expect("embedded").dump().as_object().into_iter().flatten() {
             for o in list.as_array().into_iter().flatten() {
                 if !o["metadata"]["deletionTimestamp"].is_null() {
                     out.push(format!(
@@ -434,7 +434,7 @@ fn diagnosis(world: &World) -> String {
                 }
             }
         }
-        for e in c.cluster.objects("", "events") {
+        for e in c.sim().expect("embedded").objects("", "events") {
             out.push(format!(
                 "{}: event {} {} {}: {}",
                 c.spec.name, e["involvedObject"]["kind"], e["involvedObject"]["name"], e["reason"], e["message"]

@@ -283,7 +283,7 @@ async fn event(w: &mut ScenarioWorld, within: String, cluster: String, reason: S
     let world = w.started().expect("started");
     let (ns, name) = object(&target);
     converge(within, "event", || async {
-        let events = world.cluster(&cluster).map_err(|e| e.to_string())?.cluster.objects("", "events");
+        let events = world.objects(&cluster, "v1", "Event").await.map_err(|e| format!("{e:#}"))?;
         let found = events.iter().any(|e| {
             e["involvedObject"]["name"] == name.as_str()
                 && e["involvedObject"]["namespace"] == ns.as_str()
@@ -311,7 +311,10 @@ async fn nothing_orphaned(w: &mut ScenarioWorld, within: String) {
 async fn lost_targets(world: &World) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     for c in &world.clusters {
-        for export in c.cluster.objects("application-networking.k8s.aws", "serviceexports") {
+        let exports = world.objects(&c.spec.name, "application-networking.k8s.aws/v1alpha1", "ServiceExport");
+        let slices =
+            world.objects(&c.spec.name, "discovery.k8s.io/v1", "EndpointSlice").await.map_err(|e| format!("{e:#}"))?;
+        for export in exports.await.map_err(|e| format!("{e:#}"))? {
             if export["metadata"]["annotations"]["application-networking.k8s.aws/federation"] != "amazon-vpc-lattice"
                 || !export["metadata"]["deletionTimestamp"].is_null()
             {
@@ -324,9 +327,7 @@ async fn lost_targets(world: &World) -> Result<Vec<String>, String> {
             let service = export["metadata"]["annotations"]["application-networking.k8s.aws/service-name"]
                 .as_str()
                 .unwrap_or(name);
-            let mut endpoints: Vec<String> = c
-                .cluster
-                .objects("discovery.k8s.io", "endpointslices")
+            let mut endpoints: Vec<String> = slices
                 .iter()
                 .filter(|s| {
                     s["metadata"]["namespace"] == ns && s["metadata"]["labels"]["kubernetes.io/service-name"] == service
@@ -382,7 +383,9 @@ async fn invariants(w: &mut ScenarioWorld, within: String) {
         let mut problems = world.orphans().await.map_err(|e| e.to_string())?;
         problems.extend(lost_targets(world).await?);
         for c in &world.clusters {
-            let dump = c.cluster.dump();
+            // A real API server removes an object the moment its last finalizer goes.
+            let Some(sim) = &c.embedded else { continue };
+            let dump = sim.dump();
             for (resource, objects) in dump.as_object().into_iter().flatten() {
                 for o in objects.as_array().into_iter().flatten() {
                     let deleting = !o["metadata"]["deletionTimestamp"].is_null();

@@ -48,7 +48,7 @@ async fn eventual(w: &mut ScenarioWorld, span: Span) {
 #[when(expr = "{cluster} conflicts on {word} {word} with probability {float}")]
 async fn conflicts(w: &mut ScenarioWorld, cluster: Cluster, verb: String, resource: String, p: f64) {
     let world = w.world().await.expect("the world starts");
-    world.cluster(&cluster.0).unwrap().cluster.add_fault(FaultPlan {
+    embedded(world, &cluster.0).add_fault(FaultPlan {
         scope: FaultScope::Matching(format!("{verb} {resource}")),
         kind: FaultKind::Conflict,
         trigger: FaultTrigger::Probability(p),
@@ -58,21 +58,21 @@ async fn conflicts(w: &mut ScenarioWorld, cluster: Cluster, verb: String, resour
 #[when(expr = "{cluster} drops its watches")]
 async fn drop_watches(w: &mut ScenarioWorld, cluster: Cluster) {
     let world = w.world().await.expect("the world starts");
-    world.cluster(&cluster.0).unwrap().cluster.drop_watches();
+    embedded(world, &cluster.0).drop_watches();
 }
 
 #[when(expr = "{cluster} expires its watches")]
 async fn expire_watches(w: &mut ScenarioWorld, cluster: Cluster) {
     let world = w.world().await.expect("the world starts");
-    world.cluster(&cluster.0).unwrap().cluster.expire_watches();
+    embedded(world, &cluster.0).expire_watches();
 }
 
 #[when(expr = "the faults stop")]
 async fn heal(w: &mut ScenarioWorld) {
     let world = w.world().await.expect("the world starts");
     world.sim.clear_faults();
-    for c in &world.clusters {
-        c.cluster.clear_faults();
+    for c in world.clusters.iter().filter_map(|c| c.embedded.as_ref()) {
+        c.clear_faults();
     }
 }
 
@@ -108,4 +108,9 @@ async fn foreign_rule(w: &mut ScenarioWorld, service: String) {
         .send()
         .await
         .expect("CreateRule");
+}
+
+/// The embedded cluster `name`: cluster faults are an embedded-only power (`@cluster-faults`).
+fn embedded<'w>(world: &'w crate::world::World, name: &str) -> &'w sim_kube::Cluster {
+    world.cluster(name).and_then(|c| c.sim()).unwrap_or_else(|e| panic!("{e:#}"))
 }

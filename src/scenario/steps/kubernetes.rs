@@ -54,7 +54,7 @@ pub(crate) fn api_version_of(kind: &str) -> &'static str {
 #[when(expr = "service {object} in {cluster} has the endpoints {string}")]
 async fn endpoints(w: &mut ScenarioWorld, object: Object, cluster: Cluster, addresses: String) {
     let world = w.world().await.expect("the world starts");
-    let slices = world.cluster(&cluster.0).unwrap().cluster.objects("discovery.k8s.io", "endpointslices");
+    let slices = world.objects(&cluster.0, "discovery.k8s.io/v1", "EndpointSlice").await.expect("EndpointSlices");
     let slice = slices
         .iter()
         .find(|s| {
