@@ -150,3 +150,48 @@ fn every_real_cluster_gets_its_own_cidrs() {
         }
     }
 }
+
+/// `--controller external:CMD` on embedded clusters served over loopback: one
+/// `latticelab controller` process per cluster with the real controller's environment, on
+/// wall-clock time; scenarios that choose the reference controller's profile or let virtual
+/// time pass are reported as skipped; a failing scenario's bundle holds every controller's log.
+#[test]
+fn scenarios_run_with_an_external_controller() {
+    let state = tempfile::tempdir().unwrap();
+    let controller = format!("external:{} controller", env!("CARGO_BIN_EXE_latticelab"));
+    let (ok, output) = run(&["--controller", &controller], state.path());
+    assert!(ok, "the run passes with external controllers:\n{output}");
+    assert!(output.contains("skipped on the embedded backend with external:"), "{output}");
+    let logs = state.path().join("report/controllers");
+    let scenario = std::fs::read_dir(&logs).unwrap().next().unwrap().unwrap().path();
+    let log = std::fs::read_to_string(scenario.join("controller-cluster-a.log"))
+        .or_else(|_| std::fs::read_to_string(scenario.join("controller-east.log")))
+        .unwrap();
+    assert!(log.contains("latticelab: controller for cluster"), "the controller's own output: {log}");
+
+    // A scenario that fails leaves the controllers' logs in its bundle.
+    let feature = state.path().join("failing.feature");
+    std::fs::write(
+        &feature,
+        "Feature: a failure\n  Scenario: an export that never appears\n    \
+         When \"cluster-a\" applies:\n      \"\"\"\n      apiVersion: v1\n      kind: ConfigMap\n      \
+         metadata: {name: unrelated}\n      \"\"\"\n    \
+         Then within 2 seconds, export default/missing of \"cluster-a\" has 1 target group\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_latticelab"))
+        .args(["run", "--controller", &controller, "--backend-state-dir"])
+        .arg(state.path())
+        .arg("--report")
+        .arg(state.path().join("failed"))
+        .arg(&feature)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the failing scenario fails the run");
+    let bundle = state.path().join("failed/an-export-that-never-appears");
+    for cluster in ["cluster-a", "cluster-b"] {
+        let log = std::fs::read_to_string(bundle.join(format!("controller-{cluster}.log")))
+            .unwrap_or_else(|e| panic!("the bundle holds {cluster}'s controller log: {e}"));
+        assert!(log.contains(&format!("controller for cluster {cluster}")), "{log}");
+    }
+}

@@ -4,7 +4,7 @@ Feature: The hazards of controller.md §9 under both profiles
   Background:
     Given a service network "my-hotel" associated with every cluster
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario Outline: H-3 removing the federation annotation strands the export's finalizer
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -40,7 +40,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | has the finalizer "serviceexport.k8s.aws/resources"      |
       | fixed   | is gone                                                  |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario Outline: H-4 a deleted Service leaves its export's targets registered
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -76,6 +76,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | fixed   | the targets of export default/orphan of "cluster-a" are empty           |
       | v2.1.3  | no export has lost targets                                              |
 
+  @reference-controller
   Scenario Outline: H-5 ResolvedRefs does not reflect import resolution
     Given the controllers run profile <profile>
     And "cluster-b" has applied:
@@ -112,7 +113,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | True   | ResolvedRefs    |
       | fixed   | False  | BackendNotFound |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario Outline: H-1 the GC deletes the unused target groups of later exported ports
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -140,7 +141,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | 1      |
       | fixed   | 2      |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario Outline: H-7 only the first export of a shared Service follows its endpoints
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -183,7 +184,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | v2.1.3  | 10.0.1.1 |
       | fixed   | 10.0.1.7 |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario Outline: H-6 an import failure leaves a partial rule set
     Given the controllers run profile <profile>
     And "cluster-b" has applied:
@@ -228,6 +229,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | profile | forwards                                                                                              |
       | v2.1.3  | forwards to nothing                                                                                   |
 
+  @reference-controller
   Scenario: H-6 (fixed) the rules after a failing import are still made
     Given the controllers run profile fixed
     And "cluster-b" has applied:
@@ -269,7 +271,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario Outline: H-8 tags cached for a minute hide a retagged target group
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -335,7 +337,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | profile | soon                |
       | v2.1.3  | forwards to nothing |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario: H-8 (fixed) without the tag cache the retagged group is found at once
     Given the controllers run profile fixed
     And "cluster-a" has applied:
@@ -398,7 +400,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-x | vpc-0aaaaaaaaaaaaaaa1 | 80   | 2      |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario Outline: H-9 an import change does not wake a route whose backendRef group was defaulted
     Given the controllers run profile <profile>
     And "cluster-a" has applied:
@@ -462,7 +464,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | profile | soon                |
       | v2.1.3  | forwards to nothing |
 
-  @virtual-time
+  @virtual-time @reference-controller
   Scenario: H-9 (fixed) an import change wakes the route at once
     Given the controllers run profile fixed
     And "cluster-a" has applied:
@@ -520,6 +522,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
 
+  @reference-controller
   Scenario: H-2 (fixed) a GRPCRoute import gets the export's GRPC target group
     # Under v2.1.3 the first group in ListTargetGroups order is taken whatever its protocol
     # (tests/reconciler/hazards.rs h2 shows both profiles against the list order).
@@ -571,7 +574,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 81   | 1      |
 
-  @finding @faults @virtual-time
+  @finding @faults @virtual-time @reference-controller
   Scenario Outline: H-10 eventually consistent listings leave a duplicate target group (<profile>)
     # Not in controller.md §9, found by the convergence property: while ListTargetGroups
     # hides a new target group, the next reconcile of the export finds none and creates a

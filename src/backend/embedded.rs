@@ -1,14 +1,23 @@
 //! In-process sim-kube clusters: a fresh one per world, on the world's clock, with every
-//! power (virtual time, cluster faults).
+//! power (virtual time, cluster faults). For an external controller each is also served on
+//! a loopback HTTPS port with a kubeconfig of its own.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use sim_core::Clock;
+use sim_kube::kubeconfig::Endpoint;
 use sim_kube::{Cluster, ClusterConfig};
 
 use super::{BackendCluster, BackendKind, ClusterBackend, Power};
 use crate::world::ClusterSpec;
 
-pub struct Embedded;
+#[derive(Clone, Debug, Default)]
+pub struct Embedded {
+    /// Serve every cluster on loopback and write its kubeconfig under this directory.
+    pub serve_in: Option<PathBuf>,
+}
 
 #[async_trait::async_trait]
 impl ClusterBackend for Embedded {
@@ -25,6 +34,26 @@ impl ClusterBackend for Embedded {
         cc.clock = Clock::tokio();
         cc.seed = seed.wrapping_mul(31).wrapping_add(index as u64 + 1);
         let cluster = Cluster::new(cc).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
-        Ok(BackendCluster { client: cluster.client(), embedded: Some(cluster), kubeconfig: None })
+        let (mut kubeconfig, mut keep_alive) = (None, None);
+        if let Some(dir) = &self.serve_in {
+            let listener = sim_kube::server::serve_https(&cluster, SocketAddr::from(([127, 0, 0, 1], 0)))
+                .await
+                .with_context(|| format!("serving cluster {}", spec.name))?;
+            let endpoint = Endpoint {
+                name: spec.name.clone(),
+                server: listener.url(),
+                ca_pem: Some(cluster.ca_pem().map_err(anyhow::Error::msg)?),
+                token: cluster.token().to_string(),
+                namespace: "default".into(),
+            };
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            // One file per served cluster: worlds of concurrent scenarios do not share one.
+            let file = dir.join(format!("kubeconfig-{}-{}", spec.name, listener.addr.port()));
+            std::fs::write(&file, sim_kube::kubeconfig::render(std::slice::from_ref(&endpoint)))
+                .with_context(|| format!("writing {}", file.display()))?;
+            kubeconfig = Some(file);
+            keep_alive = Some(Box::new(listener) as Box<dyn std::any::Any + Send + Sync>);
+        }
+        Ok(BackendCluster { client: cluster.client(), embedded: Some(cluster), kubeconfig, keep_alive })
     }
 }

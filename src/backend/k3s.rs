@@ -48,7 +48,7 @@ impl ClusterBackend for K3s {
     }
 
     fn powers(&self) -> Vec<Power> {
-        vec![]
+        vec![Power::ReferenceController]
     }
 
     fn unavailable(&self) -> Option<String> {
@@ -88,7 +88,7 @@ impl ClusterBackend for K3s {
         let kubeconfig = started[&spec.name].1.clone();
         let client = super::kubeconfig::client_for(&kubeconfig, "default").await?;
         super::crds::ensure_crds(&client).await.with_context(|| format!("k3s cluster {}", spec.name))?;
-        Ok(BackendCluster { client, embedded: None, kubeconfig: Some(kubeconfig) })
+        Ok(BackendCluster { client, embedded: None, kubeconfig: Some(kubeconfig), keep_alive: None })
     }
 
     async fn teardown(&self) -> anyhow::Result<()> {

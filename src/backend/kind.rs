@@ -70,7 +70,7 @@ impl ClusterBackend for Kind {
     }
 
     fn powers(&self) -> Vec<Power> {
-        vec![]
+        vec![Power::ReferenceController]
     }
 
     fn unavailable(&self) -> Option<String> {
@@ -108,7 +108,7 @@ impl ClusterBackend for Kind {
         let (name, kubeconfig) = created[&spec.name].clone();
         let client = super::kubeconfig::client_for(&kubeconfig, &format!("kind-{name}")).await?;
         super::crds::ensure_crds(&client).await.with_context(|| format!("kind cluster {name}"))?;
-        Ok(BackendCluster { client, embedded: None, kubeconfig: Some(kubeconfig) })
+        Ok(BackendCluster { client, embedded: None, kubeconfig: Some(kubeconfig), keep_alive: None })
     }
 
     async fn teardown(&self) -> anyhow::Result<()> {

@@ -54,7 +54,7 @@ impl ClusterBackend for FromKubeconfig {
     }
 
     fn powers(&self) -> Vec<Power> {
-        vec![]
+        vec![Power::ReferenceController]
     }
 
     fn unavailable(&self) -> Option<String> {
@@ -71,6 +71,6 @@ impl ClusterBackend for FromKubeconfig {
         let client = client_for(&path, &context).await.with_context(|| format!("cluster {}", spec.name))?;
         super::crds::ensure_crds(&client).await.with_context(|| format!("cluster {} ({context})", spec.name))?;
         let kubeconfig = super::crds::single_context_kubeconfig(&path, &context, &self.options.state_dir)?;
-        Ok(BackendCluster { client, embedded: None, kubeconfig: Some(kubeconfig) })
+        Ok(BackendCluster { client, embedded: None, kubeconfig: Some(kubeconfig), keep_alive: None })
     }
 }

@@ -44,16 +44,20 @@ pub enum Power {
     VirtualTime,
     /// Conflicts, 5xx and dropped or expired watches injected into a cluster's API.
     ClusterFaults,
+    /// The reference controller in process, whose behaviour profile a scenario can choose.
+    /// Every backend has it unless the run's controller is external.
+    ReferenceController,
 }
 
 impl Power {
-    pub const ALL: [Power; 2] = [Power::VirtualTime, Power::ClusterFaults];
+    pub const ALL: [Power; 3] = [Power::VirtualTime, Power::ClusterFaults, Power::ReferenceController];
 
     /// The tag a scenario that needs this power carries (without the `@`).
     pub fn tag(self) -> &'static str {
         match self {
             Power::VirtualTime => "virtual-time",
             Power::ClusterFaults => "cluster-faults",
+            Power::ReferenceController => "reference-controller",
         }
     }
 
@@ -61,6 +65,9 @@ impl Power {
         match self {
             Power::VirtualTime => "lets virtual time pass, which only embedded clusters have",
             Power::ClusterFaults => "injects faults into a cluster's API, which only embedded clusters can",
+            Power::ReferenceController => {
+                "chooses the reference controller's profile, which an external controller lacks"
+            }
         }
     }
 }
@@ -73,6 +80,8 @@ pub struct BackendCluster {
     /// A kubeconfig file whose current context is this cluster (real backends), for an
     /// external controller process.
     pub kubeconfig: Option<PathBuf>,
+    /// What must live as long as the cluster is used (a loopback listener).
+    pub keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// A source of clusters for worlds.
@@ -121,7 +130,7 @@ pub struct BackendOptions {
 /// A backend of `kind` with `options`.
 pub fn backend(kind: BackendKind, options: BackendOptions) -> SharedBackend {
     match kind {
-        BackendKind::Embedded => Arc::new(embedded::Embedded),
+        BackendKind::Embedded => Arc::new(embedded::Embedded::default()),
         BackendKind::Kind => Arc::new(kind::Kind::new(options)),
         BackendKind::K3s => Arc::new(k3s::K3s::new(options)),
         BackendKind::Kubeconfig => Arc::new(kubeconfig::FromKubeconfig::new(options)),

@@ -1,7 +1,6 @@
 //! Command-line verbs. `main.rs` parses; each verb lives in its own module.
 
 mod controller;
-mod external;
 mod replay;
 mod run;
 mod serve;

@@ -55,6 +55,25 @@ pub struct Args {
     /// Leave kind clusters and k3s containers running afterwards.
     #[arg(long)]
     keep_clusters: bool,
+    /// `reference` (in process, the default) or `external:CMD ARGS…`: a process per cluster
+    /// with the real controller's environment, on wall-clock time, its log in the bundle.
+    #[arg(long, value_name = "reference|external:CMD", value_parser = controller_choice, default_value = "reference")]
+    controller: Controller,
+}
+
+/// The run's controller: the external command, or none for the reference controller.
+#[derive(Clone, Debug)]
+struct Controller(Option<String>);
+
+fn controller_choice(s: &str) -> Result<Controller, String> {
+    match s.trim() {
+        "reference" => Ok(Controller(None)),
+        other => match other.strip_prefix("external:").map(str::trim) {
+            Some(cmd) if !cmd.is_empty() => Ok(Controller(Some(cmd.to_string()))),
+            Some(_) => Err("external: needs a command, for example 'external:latticelab controller'".into()),
+            None => Err(format!("unknown controller {other:?}: expected reference or external:CMD")),
+        },
+    }
 }
 
 fn cluster_context(s: &str) -> Result<(String, String), String> {
@@ -89,6 +108,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             state_dir: args.backend_state_dir,
             keep: args.keep_clusters,
         },
+        external_controller: args.controller.0,
     };
     let outcome = tokio::task::spawn_blocking(move || run_blocking(options)).await??;
     println!(

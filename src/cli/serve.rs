@@ -19,8 +19,7 @@ use sim_lattice::{Simulator, SimulatorOptions};
 
 /// The dummy credentials written to `lattice.env`; the simulator accepts any signature
 /// unless `--verify-signatures` is given.
-pub const ACCESS_KEY_ID: &str = "AKIDLATTICELAB";
-pub const SECRET_ACCESS_KEY: &str = "latticelab-secret-access-key";
+pub use crate::world::external::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -274,7 +273,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 reference = Some(sim_controller::start(cluster.client(), lattice, cc).await);
             }
             ControllerChoice::External(cmd) => {
-                let env = super::external::ControllerEnv {
+                let env = crate::world::external::ControllerEnv {
                     kubeconfig: own.clone(),
                     cluster_name: spec.name.clone(),
                     vpc_id: spec.vpc_id.clone(),
@@ -283,7 +282,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                     lattice_endpoint: lattice_endpoint.clone(),
                 };
                 let log = args.state_dir.join(format!("controller-{}.log", spec.name));
-                external = Some(super::external::spawn(cmd, &env, &log)?);
+                external = Some(crate::world::external::spawn(cmd, &env, &log)?);
             }
         }
         listeners.push((cluster, listener, reference, external));
@@ -303,7 +302,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     running.await.context("server task failed")?.context("server failed")?;
     for (_, _, _, external) in &mut listeners {
         if let Some(child) = external {
-            super::external::stop(child).await;
+            crate::world::external::stop(child).await;
         }
     }
     drop(listeners);

@@ -63,6 +63,12 @@ pub async fn write(report: &Path, scenario: &str, w: &ScenarioWorld, failure: &s
             )?;
         }
         std::fs::write(dir.join("lattice.yaml"), serde_yaml_ng::to_string(&world.sim.snapshot_json())?)?;
+        for c in &world.clusters {
+            if let Some((_, log)) = &c.external {
+                std::fs::copy(log, dir.join(format!("controller-{}.log", c.spec.name)))
+                    .with_context(|| format!("copying {}", log.display()))?;
+            }
+        }
         let (svg, mermaid) = topology(world);
         std::fs::write(dir.join("topology.svg"), svg)?;
         std::fs::write(dir.join("topology.mmd"), mermaid)?;

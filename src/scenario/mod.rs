@@ -24,11 +24,21 @@ pub struct RunSettings {
     pub profile: String,
     /// How long an assertion waits for the world to converge (virtual time).
     pub within: Duration,
+    /// An external controller command to run per cluster instead of the reference one.
+    pub external: Option<String>,
+    /// Where external controllers' logs go, a folder per scenario.
+    pub controller_logs: std::path::PathBuf,
 }
 
 impl Default for RunSettings {
     fn default() -> Self {
-        Self { seed: 0, profile: "v2.1.3".into(), within: Duration::from_secs(300) }
+        Self {
+            seed: 0,
+            profile: "v2.1.3".into(),
+            within: Duration::from_secs(300),
+            external: None,
+            controller_logs: std::path::PathBuf::from("target/latticelab-report/controllers"),
+        }
     }
 }
 
@@ -46,7 +56,7 @@ static BACKEND: OnceLock<SharedBackend> = OnceLock::new();
 
 /// The cluster backend of this process's run (embedded unless the runner set another).
 pub fn backend() -> SharedBackend {
-    BACKEND.get_or_init(|| std::sync::Arc::new(crate::backend::embedded::Embedded)).clone()
+    BACKEND.get_or_init(|| std::sync::Arc::new(crate::backend::embedded::Embedded::default())).clone()
 }
 
 /// Sets the run's backend; a process runs its scenarios on one backend.
@@ -115,6 +125,11 @@ impl ScenarioWorld {
             config.clusters = self.clusters.clone();
             config.seed = self.seed;
             config.quirks = Quirks::profile(&self.profile).map_err(anyhow::Error::msg)?;
+            let s = settings();
+            config.external = s.external.map(|command| crate::world::external::External {
+                command,
+                log_dir: s.controller_logs.join(bundle::slug(&self.name)),
+            });
             let world = World::start_on(config, backend().as_ref()).await?;
             for (name, members) in &self.networks {
                 let members: Vec<&str> = members.iter().map(String::as_str).collect();

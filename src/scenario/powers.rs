@@ -19,6 +19,7 @@ pub fn step_needs(power: Power, text: &str) -> bool {
         Power::ClusterFaults => {
             r#"^"[^"]+" (?:drops its watches|expires its watches|conflicts on \S+ \S+ with probability)"#
         }
+        Power::ReferenceController => r"^the controllers run profile \S+$",
     };
     Regex::new(pattern).expect("a valid pattern").is_match(text.trim())
 }
@@ -165,6 +166,7 @@ mod tests {
         assert!(step_needs(Power::ClusterFaults, r#""cluster-a" drops its watches"#));
         assert!(step_needs(Power::ClusterFaults, r#""cluster-b" conflicts on patch httproutes with probability 0.5"#));
         assert!(!step_needs(Power::ClusterFaults, "Lattice fails all with probability 0.3"));
+        assert!(step_needs(Power::ReferenceController, "the controllers run profile fixed"));
     }
 
     #[test]

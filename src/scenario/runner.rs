@@ -29,6 +29,9 @@ pub struct RunOptions {
     /// Where clusters come from; real backends run on wall-clock time, one scenario at a time.
     pub backend: BackendKind,
     pub backend_options: BackendOptions,
+    /// `external:CMD`: this command per cluster instead of the reference controller, on
+    /// wall-clock time.
+    pub external_controller: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -44,6 +47,7 @@ impl Default for RunOptions {
             concurrency: 8,
             backend: BackendKind::Embedded,
             backend_options: BackendOptions::default(),
+            external_controller: None,
         }
     }
 }
@@ -125,7 +129,7 @@ fn push_step(out: &mut String, s: &cucumber::gherkin::Step) {
 /// embedded backend and running (wall-clock time) on real ones.
 pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
     std::thread::spawn(move || {
-        let virtual_time = options.backend == BackendKind::Embedded;
+        let virtual_time = options.backend == BackendKind::Embedded && options.external_controller.is_none();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(virtual_time).build()?;
         runtime.block_on(run(options))
     })
@@ -134,23 +138,44 @@ pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
 }
 
 pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
-    set_settings(RunSettings { seed: options.seed, profile: options.profile.clone(), ..RunSettings::default() });
-    let backend = crate::backend::backend(options.backend, options.backend_options.clone());
+    set_settings(RunSettings {
+        seed: options.seed,
+        profile: options.profile.clone(),
+        external: options.external_controller.clone(),
+        controller_logs: options.report.join("controllers"),
+        ..RunSettings::default()
+    });
+    let backend: crate::backend::SharedBackend = match (options.backend, &options.external_controller) {
+        // An external controller reaches embedded clusters through loopback kubeconfigs.
+        (BackendKind::Embedded, Some(_)) => Arc::new(crate::backend::embedded::Embedded {
+            serve_in: Some(options.backend_options.state_dir.join("served")),
+        }),
+        (kind, _) => crate::backend::backend(kind, options.backend_options.clone()),
+    };
     if let Some(reason) = backend.unavailable() {
         anyhow::bail!("the {} backend cannot run here: {reason}", options.backend);
     }
     set_backend(backend.clone())?;
-    let powers = backend.powers();
+    let mut powers = backend.powers();
+    if options.external_controller.is_some() {
+        // A process outside the runtime lives on wall-clock time and has its own profile.
+        powers.retain(|p| !matches!(p, Power::VirtualTime | Power::ReferenceController));
+    }
     let missing: Vec<Power> = Power::ALL.into_iter().filter(|p| !powers.contains(p)).collect();
+    let on = match &options.external_controller {
+        Some(cmd) => format!("the {} backend with external:{cmd}", options.backend),
+        None => format!("the {} backend", options.backend),
+    };
     let mut outcome = RunOutcome::default();
     for (s, reason) in skipped(&options.paths, options.tags.as_deref(), options.name.as_deref(), &missing)? {
         let line = format!("{}:{} {}: {reason}", s.file.display(), s.line, s.name);
-        println!("latticelab: skipped on the {} backend: {line}", options.backend);
+        println!("latticelab: skipped on {on}: {line}");
         outcome.skipped_for_backend.push(line);
     }
     options.tags = tag_filter(options.tags.as_deref(), &missing);
-    if options.backend != BackendKind::Embedded {
-        // Real clusters are shared by the run's scenarios: one world at a time.
+    if options.backend != BackendKind::Embedded || options.external_controller.is_some() {
+        // Real clusters are shared by the run's scenarios, and controller processes are
+        // heavy: one world at a time.
         options.concurrency = 1;
     }
     let result = run_paths(&options, &mut outcome).await;

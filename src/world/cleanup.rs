@@ -16,6 +16,9 @@ impl World {
     pub async fn release(&mut self) -> anyhow::Result<()> {
         for c in &mut self.clusters {
             c.controller = None;
+            if let Some((child, _)) = &mut c.external {
+                super::external::stop(child).await;
+            }
         }
         let mut applied = self.applied();
         applied.reverse();

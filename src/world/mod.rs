@@ -3,6 +3,7 @@
 //! that is virtual whenever the tokio clock is paused.
 
 mod cleanup;
+pub mod external;
 pub mod inspect;
 mod manifests;
 
@@ -43,6 +44,9 @@ pub struct WorldConfig {
     pub quirks: Quirks,
     /// Start a reference controller per cluster.
     pub controllers: bool,
+    /// Start this external controller per cluster instead (wall-clock time only): it reaches
+    /// the clusters through their kubeconfigs and Lattice through a loopback endpoint.
+    pub external: Option<external::External>,
 }
 
 impl WorldConfig {
@@ -52,6 +56,7 @@ impl WorldConfig {
             seed: 0,
             quirks: Quirks::profile("v2.1.3").expect("a known profile"),
             controllers: true,
+            external: None,
         }
     }
 }
@@ -64,6 +69,10 @@ pub struct WorldCluster {
     /// A kubeconfig for this cluster alone, when it is a real one.
     pub kubeconfig: Option<std::path::PathBuf>,
     pub controller: Option<Running>,
+    /// The external controller process of this cluster, and its log.
+    pub external: Option<(tokio::process::Child, std::path::PathBuf)>,
+    /// What must live as long as the cluster does (a loopback listener).
+    _keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl WorldCluster {
@@ -86,6 +95,9 @@ pub struct World {
     applied: std::sync::Mutex<Vec<(String, Applied)>>,
     /// Resource types found by discovery on real clusters, by (cluster, apiVersion, kind).
     discovered: std::sync::Mutex<std::collections::HashMap<(String, String, String), (kube::api::ApiResource, bool)>>,
+    /// The simulator on loopback, for external controllers: its endpoint, and what stops it.
+    pub lattice_endpoint: Option<String>,
+    _lattice_server: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// The SDK client a controller (or an observer) in this world uses: in-process, its own retry
@@ -108,7 +120,7 @@ impl World {
     /// Starts the simulator, embedded clusters and (when configured) their controllers. Must
     /// run inside a tokio runtime; with a paused clock everything runs on virtual time.
     pub async fn start(config: WorldConfig) -> anyhow::Result<World> {
-        Self::start_on(config, &Embedded).await
+        Self::start_on(config, &Embedded::default()).await
     }
 
     /// [`World::start`] with the clusters of `backend`.
@@ -118,19 +130,44 @@ impl World {
             clock: Clock::tokio(),
             ..SimulatorOptions::default()
         });
+        let (lattice_endpoint, lattice_server) = match &config.external {
+            Some(_) => {
+                let (endpoint, stop) = external::serve_lattice(&sim).await?;
+                (Some(endpoint), Some(stop))
+            }
+            None => (None, None),
+        };
         let mut clusters = Vec::new();
         for (i, spec) in config.clusters.iter().enumerate() {
-            let BackendCluster { client, embedded, kubeconfig } = backend
+            let BackendCluster { client, embedded, kubeconfig, keep_alive } = backend
                 .cluster(spec, i, config.seed)
                 .await
                 .with_context(|| format!("cluster {} from the {} backend", spec.name, backend.kind()))?;
-            let mut wc = WorldCluster { spec: spec.clone(), embedded, client, kubeconfig, controller: None };
-            if config.controllers {
+            let mut wc = WorldCluster {
+                spec: spec.clone(),
+                embedded,
+                client,
+                kubeconfig,
+                controller: None,
+                external: None,
+                _keep_alive: keep_alive,
+            };
+            if let (Some(ext), Some(endpoint)) = (&config.external, &lattice_endpoint) {
+                wc.external = Some(external::start_for(ext, &wc, endpoint)?);
+            } else if config.controllers {
                 wc.controller = Some(Self::controller_for(&sim, &wc, &config, i).await);
             }
             clusters.push(wc);
         }
-        Ok(World { sim, clusters, config, applied: Default::default(), discovered: Default::default() })
+        Ok(World {
+            sim,
+            clusters,
+            config,
+            applied: Default::default(),
+            discovered: Default::default(),
+            lattice_endpoint,
+            _lattice_server: lattice_server,
+        })
     }
 
     /// The configuration the reference controller of cluster `index` runs with.

@@ -7,7 +7,18 @@ use std::process::Stdio;
 use anyhow::Context as _;
 use tokio::process::{Child, Command};
 
-use super::serve::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+/// The dummy credentials of the simulated account, as `lattice.env` and external
+/// controllers get them.
+pub const ACCESS_KEY_ID: &str = "AKIDLATTICELAB";
+pub const SECRET_ACCESS_KEY: &str = "latticelab-secret-access-key";
+
+/// An external controller for every cluster of a world: a shell command line, and where
+/// its logs go.
+#[derive(Clone, Debug)]
+pub struct External {
+    pub command: String,
+    pub log_dir: PathBuf,
+}
 
 /// What one cluster's controller is told.
 #[derive(Clone, Debug)]
@@ -71,4 +82,41 @@ pub async fn stop(child: &mut Child) {
         }
     }
     let _ = child.kill().await;
+}
+
+/// Serves `sim` on a loopback port until the returned sender is dropped; its endpoint URL.
+pub async fn serve_lattice(sim: &sim_lattice::Simulator) -> anyhow::Result<(String, tokio::sync::oneshot::Sender<()>)> {
+    let server = sim_lattice::server::Server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), sim.clone())
+        .await
+        .context("cannot bind a loopback port for the Lattice simulator")?;
+    let endpoint = format!("http://{}", server.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    Ok((endpoint, stop))
+}
+
+/// Starts `external` for one cluster of a world; the process and its log file.
+pub fn start_for(
+    external: &External,
+    cluster: &super::WorldCluster,
+    lattice_endpoint: &str,
+) -> anyhow::Result<(Child, PathBuf)> {
+    let kubeconfig = cluster
+        .kubeconfig
+        .clone()
+        .with_context(|| format!("cluster {} has no kubeconfig for an external controller", cluster.spec.name))?;
+    let env = ControllerEnv {
+        kubeconfig,
+        cluster_name: cluster.spec.name.clone(),
+        vpc_id: cluster.spec.vpc_id.clone(),
+        account_id: sim_lattice::state::DEFAULT_ACCOUNT_ID.into(),
+        region: sim_lattice::state::DEFAULT_REGION.into(),
+        lattice_endpoint: lattice_endpoint.into(),
+    };
+    std::fs::create_dir_all(&external.log_dir)
+        .with_context(|| format!("cannot create {}", external.log_dir.display()))?;
+    let log = external.log_dir.join(format!("controller-{}.log", cluster.spec.name));
+    Ok((spawn(&external.command, &env, &log)?, log))
 }
