@@ -23,7 +23,7 @@ Feature: ServiceExport, as the controller implements it (controller.md §2)
         conditions: {ready: true}
       """
 
-  @virtual-time
+  @virtual-time @lattice-simulator
   Scenario: Without the federation annotation an export is ignored
     When "cluster-a" applies:
       """

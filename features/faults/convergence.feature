@@ -20,7 +20,7 @@ Feature: Faults on both APIs, then convergence
         listeners: [{name: http, protocol: HTTP, port: 80}]
       """
 
-  @virtual-time
+  @virtual-time @lattice-simulator
   Scenario Outline: <fault>, then the faults stop
     Given <fault>
     When "cluster-a" applies:

@@ -574,7 +574,7 @@ Feature: The hazards of controller.md §9 under both profiles
       | cluster   | vpc                   | port | weight |
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 81   | 1      |
 
-  @finding @faults @virtual-time @reference-controller
+  @finding @faults @virtual-time @reference-controller @lattice-simulator
   Scenario Outline: H-10 eventually consistent listings leave a duplicate target group (<profile>)
     # Not in controller.md §9, found by the convergence property: while ListTargetGroups
     # hides a new target group, the next reconcile of the export finds none and creates a

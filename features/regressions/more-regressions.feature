@@ -186,7 +186,7 @@ Feature: More upstream regressions of controller.md §8
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 50     |
       | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 50     |
 
-  @issue-688 @issue-690 @virtual-time
+  @issue-688 @issue-690 @virtual-time @lattice-simulator
   Scenario: An export without the federation annotation makes no target group calls
     When "cluster-a" applies:
       """
@@ -473,7 +473,7 @@ Feature: More upstream regressions of controller.md §8
       | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
     And Lattice holds 1 target group
 
-  @issue-822 @virtual-time
+  @issue-822 @virtual-time @lattice-simulator
   Scenario: A failing import backs off exponentially instead of every 20 seconds
     When "cluster-b" applies:
       """

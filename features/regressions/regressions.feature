@@ -69,7 +69,7 @@ Feature: The upstream regressions of controller.md §8, by issue number
       | cluster   | vpc                   | port | weight |
       | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
 
-  @issue-790 @virtual-time
+  @issue-790 @virtual-time @lattice-simulator
   Scenario: Repeated reconciles of an export create exactly one target group
     When service default/inventory in "cluster-a" has the endpoints "10.0.1.2"
     And service default/inventory in "cluster-a" has the endpoints "10.0.1.3"

@@ -48,7 +48,7 @@ impl ClusterBackend for K3s {
     }
 
     fn powers(&self) -> Vec<Power> {
-        vec![Power::ReferenceController]
+        vec![Power::ReferenceController, Power::LatticeSimulator]
     }
 
     fn unavailable(&self) -> Option<String> {

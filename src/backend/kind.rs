@@ -70,7 +70,7 @@ impl ClusterBackend for Kind {
     }
 
     fn powers(&self) -> Vec<Power> {
-        vec![Power::ReferenceController]
+        vec![Power::ReferenceController, Power::LatticeSimulator]
     }
 
     fn unavailable(&self) -> Option<String> {

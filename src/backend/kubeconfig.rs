@@ -54,7 +54,7 @@ impl ClusterBackend for FromKubeconfig {
     }
 
     fn powers(&self) -> Vec<Power> {
-        vec![Power::ReferenceController]
+        vec![Power::ReferenceController, Power::LatticeSimulator]
     }
 
     fn unavailable(&self) -> Option<String> {

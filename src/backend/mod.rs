@@ -47,10 +47,14 @@ pub enum Power {
     /// The reference controller in process, whose behaviour profile a scenario can choose.
     /// Every backend has it unless the run's controller is external.
     ReferenceController,
+    /// The Lattice simulator: its fault plans and its journal of calls. Every backend has it
+    /// unless the run's Lattice is real AWS.
+    LatticeSimulator,
 }
 
 impl Power {
-    pub const ALL: [Power; 3] = [Power::VirtualTime, Power::ClusterFaults, Power::ReferenceController];
+    pub const ALL: [Power; 4] =
+        [Power::VirtualTime, Power::ClusterFaults, Power::ReferenceController, Power::LatticeSimulator];
 
     /// The tag a scenario that needs this power carries (without the `@`).
     pub fn tag(self) -> &'static str {
@@ -58,6 +62,7 @@ impl Power {
             Power::VirtualTime => "virtual-time",
             Power::ClusterFaults => "cluster-faults",
             Power::ReferenceController => "reference-controller",
+            Power::LatticeSimulator => "lattice-simulator",
         }
     }
 
@@ -68,6 +73,7 @@ impl Power {
             Power::ReferenceController => {
                 "chooses the reference controller's profile, which an external controller lacks"
             }
+            Power::LatticeSimulator => "injects Lattice faults or counts Lattice calls, which only the simulator can",
         }
     }
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::backend::{BackendKind, BackendOptions};
-use crate::scenario::runner::{RunOptions, run_blocking};
+use crate::scenario::runner::{AwsOptions, RunOptions, run_blocking};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,6 +59,29 @@ pub struct Args {
     /// with the real controller's environment, on wall-clock time, its log in the bundle.
     #[arg(long, value_name = "reference|external:CMD", value_parser = controller_choice, default_value = "reference")]
     controller: Controller,
+    /// `simulator` (the default) or `aws`: real VPC Lattice through the standard credential
+    /// chain and region; needs --allow-aws-writes and AWS_ACCOUNT_ID.
+    #[arg(long, value_enum, default_value_t = LatticeChoice::Simulator)]
+    lattice: LatticeChoice,
+    /// Consent to `--lattice aws` creating resources (tagged latticelab-run-id) and deleting them.
+    #[arg(long)]
+    allow_aws_writes: bool,
+    /// `--lattice aws`: `SCENARIO_VPC=REAL_VPC`, a real VPC for a VPC id the scenarios use.
+    #[arg(long = "vpc", value_parser = vpc_mapping)]
+    vpcs: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LatticeChoice {
+    Simulator,
+    Aws,
+}
+
+fn vpc_mapping(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((a, b)) if a.starts_with("vpc-") && b.starts_with("vpc-") => Ok((a.into(), b.into())),
+        _ => Err(format!("{s:?} is not SCENARIO_VPC=REAL_VPC (two vpc- ids)")),
+    }
 }
 
 /// The run's controller: the external command, or none for the reference controller.
@@ -109,6 +132,8 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             keep: args.keep_clusters,
         },
         external_controller: args.controller.0,
+        aws: (args.lattice == LatticeChoice::Aws)
+            .then(|| AwsOptions { allow_writes: args.allow_aws_writes, vpcs: args.vpcs.into_iter().collect() }),
     };
     let outcome = tokio::task::spawn_blocking(move || run_blocking(options)).await??;
     println!(

@@ -62,7 +62,13 @@ pub async fn write(report: &Path, scenario: &str, w: &ScenarioWorld, failure: &s
                 serde_yaml_ng::to_string(&world.dump(&c.spec.name).await?)?,
             )?;
         }
-        std::fs::write(dir.join("lattice.yaml"), serde_yaml_ng::to_string(&world.sim.snapshot_json())?)?;
+        let lattice = if world.config.aws.is_some() {
+            world.refresh_lattice().await?;
+            world.lattice_state()
+        } else {
+            world.sim.snapshot_json()
+        };
+        std::fs::write(dir.join("lattice.yaml"), serde_yaml_ng::to_string(&lattice)?)?;
         for c in &world.clusters {
             if let Some((_, log)) = &c.external {
                 std::fs::copy(log, dir.join(format!("controller-{}.log", c.spec.name)))

@@ -28,6 +28,8 @@ pub struct RunSettings {
     pub external: Option<String>,
     /// Where external controllers' logs go, a folder per scenario.
     pub controller_logs: std::path::PathBuf,
+    /// Real AWS as every world's Lattice.
+    pub aws: Option<crate::world::aws::AwsLattice>,
 }
 
 impl Default for RunSettings {
@@ -38,6 +40,7 @@ impl Default for RunSettings {
             within: Duration::from_secs(300),
             external: None,
             controller_logs: std::path::PathBuf::from("target/latticelab-report/controllers"),
+            aws: None,
         }
     }
 }
@@ -126,6 +129,7 @@ impl ScenarioWorld {
             config.seed = self.seed;
             config.quirks = Quirks::profile(&self.profile).map_err(anyhow::Error::msg)?;
             let s = settings();
+            config.aws = s.aws.clone();
             config.external = s.external.map(|command| crate::world::external::External {
                 command,
                 log_dir: s.controller_logs.join(bundle::slug(&self.name)),

@@ -20,6 +20,9 @@ pub fn step_needs(power: Power, text: &str) -> bool {
             r#"^"[^"]+" (?:drops its watches|expires its watches|conflicts on \S+ \S+ with probability)"#
         }
         Power::ReferenceController => r"^the controllers run profile \S+$",
+        Power::LatticeSimulator => {
+            r"^Lattice (?:throttles the next|fails \S+ with probability|hides resources younger than|received (?:at most|at least|exactly) )"
+        }
     };
     Regex::new(pattern).expect("a valid pattern").is_match(text.trim())
 }
@@ -167,6 +170,9 @@ mod tests {
         assert!(step_needs(Power::ClusterFaults, r#""cluster-b" conflicts on patch httproutes with probability 0.5"#));
         assert!(!step_needs(Power::ClusterFaults, "Lattice fails all with probability 0.3"));
         assert!(step_needs(Power::ReferenceController, "the controllers run profile fixed"));
+        assert!(step_needs(Power::LatticeSimulator, "Lattice received exactly 1 CreateTargetGroup calls"));
+        assert!(step_needs(Power::LatticeSimulator, "Lattice throttles the next 30 calls of all"));
+        assert!(!step_needs(Power::LatticeSimulator, "Lattice holds 2 target groups"));
     }
 
     #[test]

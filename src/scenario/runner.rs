@@ -32,6 +32,17 @@ pub struct RunOptions {
     /// `external:CMD`: this command per cluster instead of the reference controller, on
     /// wall-clock time.
     pub external_controller: Option<String>,
+    /// `--lattice aws`: real AWS instead of the simulator.
+    pub aws: Option<AwsOptions>,
+}
+
+/// Real AWS as the Lattice of a run.
+#[derive(Clone, Debug, Default)]
+pub struct AwsOptions {
+    /// The explicit consent to create (and delete) resources in the account.
+    pub allow_writes: bool,
+    /// Scenario VPC id → a real VPC of the account.
+    pub vpcs: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for RunOptions {
@@ -48,6 +59,7 @@ impl Default for RunOptions {
             backend: BackendKind::Embedded,
             backend_options: BackendOptions::default(),
             external_controller: None,
+            aws: None,
         }
     }
 }
@@ -129,7 +141,8 @@ fn push_step(out: &mut String, s: &cucumber::gherkin::Step) {
 /// embedded backend and running (wall-clock time) on real ones.
 pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
     std::thread::spawn(move || {
-        let virtual_time = options.backend == BackendKind::Embedded && options.external_controller.is_none();
+        let virtual_time =
+            options.backend == BackendKind::Embedded && options.external_controller.is_none() && options.aws.is_none();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(virtual_time).build()?;
         runtime.block_on(run(options))
     })
@@ -138,7 +151,12 @@ pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
 }
 
 pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
+    let aws = match &options.aws {
+        None => None,
+        Some(a) => Some(connect_aws(a, options.external_controller.is_some()).await?),
+    };
     set_settings(RunSettings {
+        aws: aws.clone(),
         seed: options.seed,
         profile: options.profile.clone(),
         external: options.external_controller.clone(),
@@ -161,11 +179,18 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
         // A process outside the runtime lives on wall-clock time and has its own profile.
         powers.retain(|p| !matches!(p, Power::VirtualTime | Power::ReferenceController));
     }
+    if aws.is_some() {
+        // Real AWS answers on wall-clock time and takes no fault plans.
+        powers.retain(|p| !matches!(p, Power::VirtualTime | Power::LatticeSimulator));
+    }
     let missing: Vec<Power> = Power::ALL.into_iter().filter(|p| !powers.contains(p)).collect();
-    let on = match &options.external_controller {
-        Some(cmd) => format!("the {} backend with external:{cmd}", options.backend),
-        None => format!("the {} backend", options.backend),
-    };
+    let mut on = format!("the {} backend", options.backend);
+    if let Some(cmd) = &options.external_controller {
+        on.push_str(&format!(" with external:{cmd}"));
+    }
+    if aws.is_some() {
+        on.push_str(" with Lattice on AWS");
+    }
     let mut outcome = RunOutcome::default();
     for (s, reason) in skipped(&options.paths, options.tags.as_deref(), options.name.as_deref(), &missing)? {
         let line = format!("{}:{} {}: {reason}", s.file.display(), s.line, s.name);
@@ -173,16 +198,45 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
         outcome.skipped_for_backend.push(line);
     }
     options.tags = tag_filter(options.tags.as_deref(), &missing);
-    if options.backend != BackendKind::Embedded || options.external_controller.is_some() {
+    if options.backend != BackendKind::Embedded || options.external_controller.is_some() || aws.is_some() {
         // Real clusters are shared by the run's scenarios, and controller processes are
         // heavy: one world at a time.
         options.concurrency = 1;
     }
     let result = run_paths(&options, &mut outcome).await;
     let teardown = backend.teardown().await;
+    // Each world deletes the run's AWS resources when it ends; this sweep catches a world
+    // that never got to.
+    let swept = match &aws {
+        Some(aws) => aws.delete_run().await.with_context(|| format!("deleting the resources of run {}", aws.run_id)),
+        None => Ok(()),
+    };
     result?;
     teardown.with_context(|| format!("tearing down the {} backend", options.backend))?;
+    swept?;
     Ok(outcome)
+}
+
+/// Real AWS, guarded: only with the explicit consent, never with an external controller
+/// (whose creates could not carry the run id), every create tagged with a fresh run id.
+async fn connect_aws(options: &AwsOptions, external: bool) -> anyhow::Result<crate::world::aws::AwsLattice> {
+    anyhow::ensure!(
+        options.allow_writes,
+        "--lattice aws creates and deletes VPC Lattice resources in your AWS account: pass --allow-aws-writes to agree"
+    );
+    anyhow::ensure!(
+        !external,
+        "--lattice aws with an external controller: its resources could not carry the run id, so they could not be cleaned up"
+    );
+    anyhow::ensure!(
+        std::env::var("AWS_ACCOUNT_ID").is_ok_and(|a| !a.is_empty()),
+        "--lattice aws: set AWS_ACCOUNT_ID (the reference controllers need it, as the real one does)"
+    );
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let run_id = format!("latticelab-{}-{}", since_epoch.as_secs(), std::process::id());
+    let aws = crate::world::aws::AwsLattice::connect(&run_id, options.vpcs.clone()).await?;
+    println!("latticelab: Lattice is AWS ({}), run id {run_id} (tag {})", aws.region, crate::world::aws::RUN_ID_TAG);
+    Ok(aws)
 }
 
 async fn run_paths(options: &RunOptions, outcome: &mut RunOutcome) -> anyhow::Result<()> {

@@ -33,6 +33,11 @@ impl World {
                 problems.push(format!("{cluster}: {} {}: {e:#}", a.kind, a.name));
             }
         }
+        if let Some(aws) = &self.config.aws
+            && let Err(e) = aws.delete_run().await
+        {
+            problems.push(format!("AWS: {e:#}"));
+        }
         anyhow::ensure!(problems.is_empty(), "cleaning up: {}", problems.join("; "));
         Ok(())
     }

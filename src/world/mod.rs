@@ -2,6 +2,7 @@
 //! default), one Lattice simulator, one reference controller per cluster, one seed, and time
 //! that is virtual whenever the tokio clock is paused.
 
+pub mod aws;
 mod cleanup;
 pub mod external;
 pub mod inspect;
@@ -47,6 +48,8 @@ pub struct WorldConfig {
     /// Start this external controller per cluster instead (wall-clock time only): it reaches
     /// the clusters through their kubeconfigs and Lattice through a loopback endpoint.
     pub external: Option<external::External>,
+    /// Real AWS as the world's Lattice instead of the simulator.
+    pub aws: Option<aws::AwsLattice>,
 }
 
 impl WorldConfig {
@@ -57,6 +60,7 @@ impl WorldConfig {
             quirks: Quirks::profile("v2.1.3").expect("a known profile"),
             controllers: true,
             external: None,
+            aws: None,
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct World {
     /// The simulator on loopback, for external controllers: its endpoint, and what stops it.
     pub lattice_endpoint: Option<String>,
     _lattice_server: Option<tokio::sync::oneshot::Sender<()>>,
+    /// On real AWS: the run's part of the account, as last read ([`World::refresh_lattice`]).
+    aws_state: std::sync::Mutex<Value>,
 }
 
 /// The SDK client a controller (or an observer) in this world uses: in-process, its own retry
@@ -130,6 +136,10 @@ impl World {
             clock: Clock::tokio(),
             ..SimulatorOptions::default()
         });
+        anyhow::ensure!(
+            config.aws.is_none() || config.external.is_none(),
+            "real AWS with an external controller: its resources could not carry the run id, so they could not be cleaned up"
+        );
         let (lattice_endpoint, lattice_server) = match &config.external {
             Some(_) => {
                 let (endpoint, stop) = external::serve_lattice(&sim).await?;
@@ -167,6 +177,7 @@ impl World {
             discovered: Default::default(),
             lattice_endpoint,
             _lattice_server: lattice_server,
+            aws_state: std::sync::Mutex::new(Value::Null),
         })
     }
 
@@ -188,6 +199,13 @@ impl World {
     }
 
     async fn controller_for(sim: &Simulator, wc: &WorldCluster, config: &WorldConfig, index: usize) -> Running {
+        if let Some(aws) = &config.aws {
+            let mut cc =
+                ControllerConfig::new(&wc.spec.name, &aws.real_vpc(&wc.spec.vpc_id), &aws.account_id, &aws.region);
+            cc.quirks = config.quirks.clone();
+            cc.kept_tags = vec![aws::RUN_ID_TAG.to_string()];
+            return sim_controller::start(wc.client.clone(), aws.client.clone(), cc).await;
+        }
         let cc = Self::with_world_clock(Self::controller_config(&wc.spec, config, index), sim.clock());
         let lattice = lattice_client(sim, &cc);
         sim_controller::start(wc.client.clone(), lattice, cc).await
@@ -226,6 +244,9 @@ impl World {
 
     /// A Lattice client for the world's own setup steps (creating service networks).
     pub fn lattice(&self) -> aws_sdk_vpclattice::Client {
+        if let Some(aws) = &self.config.aws {
+            return aws.client.clone();
+        }
         let cc =
             ControllerConfig::new("latticelab-harness", "vpc-0000000000000000", DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
         lattice_client(&self.sim, &cc)
@@ -237,7 +258,10 @@ impl World {
         let sn = lattice.create_service_network().name(name).send().await.context("CreateServiceNetwork")?;
         let id = sn.id.unwrap_or_default();
         for c in clusters {
-            let vpc = self.cluster(c)?.spec.vpc_id.clone();
+            let mut vpc = self.cluster(c)?.spec.vpc_id.clone();
+            if let Some(aws) = &self.config.aws {
+                vpc = aws.real_vpc(&vpc);
+            }
             lattice
                 .create_service_network_vpc_association()
                 .service_network_identifier(&id)
@@ -251,8 +275,21 @@ impl World {
 
     /// The whole Lattice state of the default account and region (read-only inspection).
     pub fn lattice_state(&self) -> Value {
+        if self.config.aws.is_some() {
+            return self.aws_state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        }
         let snapshot = self.sim.snapshot_json();
         snapshot[format!("{DEFAULT_ACCOUNT_ID}/{DEFAULT_REGION}")].clone()
+    }
+
+    /// Reads the run's part of the account again, on real AWS (the simulator's state is
+    /// always current).
+    pub async fn refresh_lattice(&self) -> anyhow::Result<()> {
+        if let Some(aws) = &self.config.aws {
+            let state = aws.read_state().await.context("reading the run's Lattice resources")?;
+            *self.aws_state.lock().unwrap_or_else(|e| e.into_inner()) = state;
+        }
+        Ok(())
     }
 
     /// Waits for `check` on the world (virtual time under a paused clock).

@@ -65,6 +65,10 @@ pub struct ControllerConfig {
     pub seed: Option<u64>,
     pub quirks: Quirks,
     pub clock: WallClock,
+    /// Tag keys the controller leaves alone although it did not set them. Not a setting of
+    /// the real controller: a harness that marks everything of a run with its own tag (real
+    /// AWS runs) lists it here, so that user-tag reconciliation does not strip it.
+    pub kept_tags: Vec<String>,
 }
 
 impl ControllerConfig {
@@ -84,6 +88,7 @@ impl ControllerConfig {
             seed: None,
             quirks: Quirks::profile("v2.1.3").expect("a known profile"),
             clock: WallClock::system(),
+            kept_tags: Vec::new(),
         }
     }
 

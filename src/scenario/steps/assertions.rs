@@ -57,7 +57,7 @@ async fn export_group_count(w: &mut ScenarioWorld, within: String, export: Strin
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&export);
-    converge(within, "export target groups", || async {
+    converge(world, within, "export target groups", || async {
         let got = world.export_groups(&cluster, &ns, &name).len();
         if got == n { Ok(()) } else { Err(format!("{got} target groups")) }
     })
@@ -75,7 +75,7 @@ async fn export_groups(w: &mut ScenarioWorld, within: String, export: String, cl
         .map(|r| (r[0].parse().expect("port"), r[1].clone(), r.get(2).cloned().unwrap_or_default()))
         .collect();
     wanted.sort();
-    converge(within, "export target groups", || async {
+    converge(world, within, "export target groups", || async {
         let mut got: Vec<(i64, String, String)> =
             world.export_groups(&cluster, &ns, &name).into_iter().map(|g| (g.port, g.protocol, g.version)).collect();
         got.sort();
@@ -103,7 +103,7 @@ async fn export_targets(
         table(step).into_iter().map(|r| (r[0].clone(), r[1].parse().expect("port"))).collect();
     wanted.sort();
     let port: Option<i64> = port.parse().ok();
-    converge(within, "export targets", || async {
+    converge(world, within, "export targets", || async {
         let groups = world.export_groups(&cluster, &ns, &name);
         let group = groups.iter().find(|g| port.is_none_or(|p| g.port == p)).ok_or("no such target group")?;
         let mut got = group.targets.clone();
@@ -119,7 +119,7 @@ async fn export_targets_empty(w: &mut ScenarioWorld, within: String, export: Str
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&export);
-    converge(within, "export targets", || async {
+    converge(world, within, "export targets", || async {
         let groups = world.export_groups(&cluster, &ns, &name);
         match groups.first() {
             Some(g) if g.targets.is_empty() => Ok(()),
@@ -141,7 +141,7 @@ async fn forwards(w: &mut ScenarioWorld, within: String, kind: String, route: St
         .map(|r| (r[0].clone(), r[1].clone(), r[2].parse().expect("port"), r[3].parse().expect("weight")))
         .collect();
     wanted.sort();
-    converge(within, "route forwards (cluster, vpc, port, weight)", || async {
+    converge(world, within, "route forwards (cluster, vpc, port, weight)", || async {
         let got = route_forwards(world, &cluster, &kind, &ns, &name).await?;
         if got == wanted { Ok(()) } else { Err(format!("{got:?}, wanted {wanted:?}")) }
     })
@@ -158,7 +158,7 @@ async fn forwards_nothing(w: &mut ScenarioWorld, within: String, kind: String, r
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&route);
-    converge(within, "route forwards", || async {
+    converge(world, within, "route forwards", || async {
         let got = route_forwards(world, &cluster, &kind, &ns, &name).await?;
         if got.is_empty() { Ok(()) } else { Err(format!("forwards {got:?}")) }
     })
@@ -171,7 +171,7 @@ async fn answers(w: &mut ScenarioWorld, within: String, kind: String, route: Str
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&route);
-    converge(within, "route fixed response", || async {
+    converge(world, within, "route fixed response", || async {
         let obj = world
             .get(&cluster, "gateway.networking.k8s.io/v1", &kind, Some(&ns), &name)
             .await
@@ -203,7 +203,7 @@ async fn condition(
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&route);
-    converge(within, "route condition", || async {
+    converge(world, within, "route condition", || async {
         let obj = world
             .get(&cluster, "gateway.networking.k8s.io/v1", &kind, Some(&ns), &name)
             .await
@@ -249,7 +249,7 @@ async fn object_state(
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&target);
-    converge(within, &format!("{kind} {target} {what}"), || async {
+    converge(world, within, &format!("{kind} {target} {what}"), || async {
         let obj =
             world.get(&cluster, api_version_of(&kind), &kind, Some(&ns), &name).await.map_err(|e| e.to_string())?;
         let finalizers: Vec<String> = obj
@@ -282,7 +282,7 @@ async fn event(w: &mut ScenarioWorld, within: String, cluster: String, reason: S
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&target);
-    converge(within, "event", || async {
+    converge(world, within, "event", || async {
         let events = world.objects(&cluster, "v1", "Event").await.map_err(|e| format!("{e:#}"))?;
         let found = events.iter().any(|e| {
             e["involvedObject"]["name"] == name.as_str()
@@ -300,7 +300,7 @@ async fn event(w: &mut ScenarioWorld, within: String, cluster: String, reason: S
 async fn nothing_orphaned(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "orphans", || async {
+    converge(world, within, "orphans", || async {
         let orphans = world.orphans().await.map_err(|e| e.to_string())?;
         if orphans.is_empty() { Ok(()) } else { Err(format!("{orphans:?}")) }
     })
@@ -364,7 +364,7 @@ async fn lost_targets(world: &World) -> Result<Vec<String>, String> {
 async fn no_lost_targets(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "export targets", || async {
+    converge(world, within, "export targets", || async {
         let problems = lost_targets(world).await?;
         if problems.is_empty() { Ok(()) } else { Err(format!("{problems:?}")) }
     })
@@ -379,7 +379,7 @@ async fn no_lost_targets(w: &mut ScenarioWorld, within: String) {
 async fn invariants(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "the world's invariants", || async {
+    converge(world, within, "the world's invariants", || async {
         let mut problems = world.orphans().await.map_err(|e| e.to_string())?;
         problems.extend(lost_targets(world).await?);
         for c in &world.clusters {
@@ -423,7 +423,7 @@ async fn calls(w: &mut ScenarioWorld, how: String, n: u64, operation: String) {
 async fn service_exists(w: &mut ScenarioWorld, within: String, name: String) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "Lattice service", || async {
+    converge(world, within, "Lattice service", || async {
         let names = world.service_names();
         if names.contains(&name) { Ok(()) } else { Err(format!("services {names:?}")) }
     })
@@ -435,7 +435,7 @@ async fn service_exists(w: &mut ScenarioWorld, within: String, name: String) {
 async fn no_service(w: &mut ScenarioWorld, within: String) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "Lattice services", || async {
+    converge(world, within, "Lattice services", || async {
         let names = world.service_names();
         if names.is_empty() { Ok(()) } else { Err(format!("services {names:?}")) }
     })
@@ -447,7 +447,7 @@ async fn no_service(w: &mut ScenarioWorld, within: String) {
 async fn group_total(w: &mut ScenarioWorld, within: String, n: usize) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "target groups", || async {
+    converge(world, within, "target groups", || async {
         let got = world.groups().len();
         if got == n { Ok(()) } else { Err(format!("{got} target groups")) }
     })
@@ -464,7 +464,7 @@ async fn export_tags(w: &mut ScenarioWorld, within: String, export: String, clus
     let (ns, name) = object(&export);
     let wanted: Vec<(String, String)> =
         table(step).into_iter().map(|r| (r[0].clone(), r.get(1).cloned().unwrap_or_default())).collect();
-    converge(within, "export tags", || async {
+    converge(world, within, "export tags", || async {
         let groups = world.export_groups(&cluster, &ns, &name);
         let group = groups.first().ok_or("no target group")?;
         let missing: Vec<&(String, String)> =
@@ -480,7 +480,7 @@ async fn export_lacks_tag(w: &mut ScenarioWorld, within: String, export: String,
     let within = bound(w, within);
     let world = w.started().expect("started");
     let (ns, name) = object(&export);
-    converge(within, "export tags", || async {
+    converge(world, within, "export tags", || async {
         let groups = world.export_groups(&cluster, &ns, &name);
         let group = groups.first().ok_or("no target group")?;
         if group.tags.contains_key(&key) { Err(format!("{key} is {}", group.tags[&key])) } else { Ok(()) }
@@ -493,7 +493,7 @@ async fn export_lacks_tag(w: &mut ScenarioWorld, within: String, export: String,
 async fn network_associations(w: &mut ScenarioWorld, within: String, network: String, n: usize) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "service associations", || async {
+    converge(world, within, "service associations", || async {
         let state = world.lattice_state();
         let sn = records(&state, "serviceNetworks").find(|s| s["name"] == network.as_str()).ok_or("no such network")?;
         let got =
@@ -508,7 +508,7 @@ async fn network_associations(w: &mut ScenarioWorld, within: String, network: St
 async fn rule_count(w: &mut ScenarioWorld, within: String, service: String, n: usize) {
     let within = bound(w, within);
     let world = w.started().expect("started");
-    converge(within, "rules", || async {
+    converge(world, within, "rules", || async {
         let state = world.lattice_state();
         let svc = service_named(&state, &service).ok_or("no such service")?;
         let got = custom_rules(&state, svc).count();

@@ -81,6 +81,7 @@ async fn heal(w: &mut ScenarioWorld) {
 async fn retag(w: &mut ScenarioWorld, export: String, cluster: Cluster, key: String, value: String) {
     let world = w.world().await.expect("the world starts");
     let (ns, name) = export.split_once('/').expect("namespace/name");
+    world.refresh_lattice().await.expect("reading Lattice");
     let group = world.export_groups(&cluster.0, ns, name).into_iter().next().expect("an exported target group");
     world.lattice().tag_resource().resource_arn(group.arn).tags(key, value).send().await.expect("TagResource");
 }
@@ -91,6 +92,7 @@ async fn retag(w: &mut ScenarioWorld, export: String, cluster: Cluster, key: Str
 async fn foreign_rule(w: &mut ScenarioWorld, service: String) {
     use aws_sdk_vpclattice::types::{FixedResponseAction, HttpMatch, RuleAction, RuleMatch};
     let world = w.world().await.expect("the world starts");
+    world.refresh_lattice().await.expect("reading Lattice");
     let state = world.lattice_state();
     let svc = service_named(&state, &service).expect("the service exists");
     let listener = records(&state, "listeners").find(|l| l["serviceId"] == svc["id"]).expect("a listener");

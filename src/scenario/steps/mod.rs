@@ -15,12 +15,21 @@ use super::ScenarioWorld;
 
 /// Waits until `check` passes, up to `within`, and panics with the last reason (a step
 /// failure) when it does not.
-pub(crate) async fn converge<T, F, Fut>(within: Duration, what: &str, check: F) -> T
+pub(crate) async fn converge<T, F, Fut>(world: &crate::world::World, within: Duration, what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, String>>,
 {
-    match sim_core::eventually(within, check).await {
+    let checked = sim_core::eventually(within, || {
+        // On real AWS each check reads the account again; the simulator is always current.
+        let refresh = world.refresh_lattice();
+        let check = check();
+        async move {
+            refresh.await.map_err(|e| format!("{e:#}"))?;
+            check.await
+        }
+    });
+    match checked.await {
         Ok(v) => v,
         Err(e) => panic!("{what}: {e}"),
     }

@@ -26,6 +26,8 @@ pub struct Lattice {
     /// The ARNs of the target groups this controller created, by identity (VPC and tags);
     /// `None` when lists are trusted right after a create (quirk H-10).
     created: Option<Mutex<HashMap<String, String>>>,
+    /// Tag keys this controller neither sets nor removes ([`ControllerConfig::kept_tags`]).
+    kept_tags: Vec<String>,
 }
 
 impl Lattice {
@@ -34,7 +36,14 @@ impl Lattice {
             client,
             cache: tag_cache.then(|| Mutex::new(HashMap::new())),
             created: (!trust_lists_after_create).then(|| Mutex::new(HashMap::new())),
+            kept_tags: Vec::new(),
         }
+    }
+
+    /// Leaves the tags with these keys alone when it brings user tags to what it wants.
+    pub fn with_kept_tags(mut self, keys: Vec<String>) -> Self {
+        self.kept_tags = keys;
+        self
     }
 
     fn group_key(vpc: &str, identity: &Tags) -> String {
@@ -142,7 +151,7 @@ impl Lattice {
     pub async fn reconcile_user_tags(&self, arn: &str, current: &Tags, wanted: &Tags) -> Result<()> {
         let stale: Vec<String> = current
             .keys()
-            .filter(|k| !crate::tags::is_controller_tag(k) && !wanted.contains_key(*k))
+            .filter(|k| !crate::tags::is_controller_tag(k) && !wanted.contains_key(*k) && !self.kept_tags.contains(*k))
             .cloned()
             .collect();
         let missing: Tags =

@@ -38,7 +38,8 @@ impl Context {
         let tag_cache = config.quirks.has(crate::quirks::Quirk::TagCache);
         Self {
             kube,
-            lattice: Lattice::new(lattice, tag_cache, config.quirks.has(crate::quirks::Quirk::TrustListsAfterCreate)),
+            lattice: Lattice::new(lattice, tag_cache, config.quirks.has(crate::quirks::Quirk::TrustListsAfterCreate))
+                .with_kept_tags(config.kept_tags.clone()),
             suffixes: Suffixes::new(config.seed),
             config,
             gc_lock: tokio::sync::RwLock::new(()),
