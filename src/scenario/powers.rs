@@ -27,6 +27,9 @@ pub fn step_needs(power: Power, text: &str) -> bool {
     Regex::new(pattern).expect("a valid pattern").is_match(text.trim())
 }
 
+/// An examples row: its block's tags, and `(placeholder, value)` pairs.
+type ExampleRow = (Vec<String>, Vec<(String, String)>);
+
 /// One scenario as a backend sees it: where it is, its tags (feature, rule, scenario and
 /// examples), and the powers its steps need.
 #[derive(Clone, Debug)]
@@ -79,7 +82,7 @@ pub fn scenarios(paths: &[PathBuf]) -> anyhow::Result<Vec<ScenarioNeeds>> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
         let background: Vec<&gherkin::Step> = feature.background.iter().flat_map(|b| &b.steps).collect();
         let mut push = |scenario: &gherkin::Scenario, rule_tags: &[String], bg: &[&gherkin::Step]| {
-            let rows: Vec<(Vec<String>, Vec<(String, String)>)> = if scenario.examples.is_empty() {
+            let rows: Vec<ExampleRow> = if scenario.examples.is_empty() {
                 vec![(vec![], vec![])]
             } else {
                 scenario

@@ -91,6 +91,9 @@ impl WorldCluster {
     }
 }
 
+/// `(cluster, apiVersion, kind)`.
+type DiscoveryKey = (String, String, String);
+
 pub struct World {
     pub sim: Simulator,
     pub clusters: Vec<WorldCluster>,
@@ -98,7 +101,7 @@ pub struct World {
     /// What was applied, per cluster, in order: removed from real clusters at [`World::release`].
     applied: std::sync::Mutex<Vec<(String, Applied)>>,
     /// Resource types found by discovery on real clusters, by (cluster, apiVersion, kind).
-    discovered: std::sync::Mutex<std::collections::HashMap<(String, String, String), (kube::api::ApiResource, bool)>>,
+    discovered: std::sync::Mutex<std::collections::HashMap<DiscoveryKey, (kube::api::ApiResource, bool)>>,
     /// The simulator on loopback, for external controllers: its endpoint, and what stops it.
     pub lattice_endpoint: Option<String>,
     _lattice_server: Option<tokio::sync::oneshot::Sender<()>>,

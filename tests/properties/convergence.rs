@@ -255,7 +255,8 @@ async fn perform(world: &World, op: &Op) {
 
 fn objects(world: &World, cluster: usize, group: &str, plural: &str) -> BTreeMap<String, Value> {
     world.clusters[cluster]
-        .cluster
+        .sim()
+        .expect("embedded")
         .objects(group, plural)
         .into_iter()
         .filter(|o| o["metadata"]["namespace"] == "default")
