@@ -76,7 +76,12 @@ impl AwsLattice {
     /// Connects with the standard credential chain and region (environment, profiles, SSO,
     /// instance roles; `AWS_ENDPOINT_URL_VPC_LATTICE` is honoured).
     pub async fn connect(run_id: &str, vpcs: BTreeMap<String, String>) -> anyhow::Result<Self> {
-        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let https = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https).load().await;
         let region = shared
             .region()
             .map(ToString::to_string)
