@@ -195,3 +195,22 @@ fn scenarios_run_with_an_external_controller() {
         assert!(log.contains(&format!("controller for cluster {cluster}")), "{log}");
     }
 }
+
+/// An external controller that exits fails the scenario at its next assertion, with how it
+/// ended and the end of its log, instead of leaving the assertion to run out its bound.
+#[test]
+fn an_external_controller_that_exits_fails_the_scenario_at_once() {
+    let state = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_latticelab"))
+        .current_dir(root())
+        .args(["run", "--controller", "external:sh -c 'echo no cluster for me; exit 3'", "--backend-state-dir"])
+        .arg(state.path())
+        .arg("--report")
+        .arg(state.path().join("report"))
+        .args(["--name", "HTTPRoute example", "features/import/service-import-reference.feature"])
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("exited: exit status: 3") && text.contains("no cluster for me"), "{text}");
+}

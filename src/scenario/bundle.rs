@@ -70,9 +70,9 @@ pub async fn write(report: &Path, scenario: &str, w: &ScenarioWorld, failure: &s
         };
         std::fs::write(dir.join("lattice.yaml"), serde_yaml_ng::to_string(&lattice)?)?;
         for c in &world.clusters {
-            if let Some((_, log)) = &c.external {
-                std::fs::copy(log, dir.join(format!("controller-{}.log", c.spec.name)))
-                    .with_context(|| format!("copying {}", log.display()))?;
+            if let Some(process) = &c.external {
+                std::fs::copy(&process.log, dir.join(format!("controller-{}.log", c.spec.name)))
+                    .with_context(|| format!("copying {}", process.log.display()))?;
             }
         }
         let (svg, mermaid) = topology(world);

@@ -16,8 +16,8 @@ impl World {
     pub async fn release(&mut self) -> anyhow::Result<()> {
         for c in &mut self.clusters {
             c.controller = None;
-            if let Some((child, _)) = &mut c.external {
-                super::external::stop(child).await;
+            if let Some(process) = &c.external {
+                process.stop().await;
             }
         }
         let mut applied = self.applied();

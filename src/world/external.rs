@@ -84,6 +84,28 @@ pub async fn stop(child: &mut Child) {
     let _ = child.kill().await;
 }
 
+/// A running external controller: the process and its log.
+pub struct ExternalProcess {
+    child: tokio::sync::Mutex<Child>,
+    pub log: PathBuf,
+}
+
+impl ExternalProcess {
+    /// How the process ended and the end of its log, if it has ended: a controller that
+    /// exits while its world runs makes every later assertion moot.
+    pub fn exited(&self) -> Option<String> {
+        let mut child = self.child.try_lock().ok()?;
+        let status = child.try_wait().ok()??;
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
+        Some(format!("{status}; the end of {}:\n{}", self.log.display(), tail.join("\n")))
+    }
+
+    pub async fn stop(&self) {
+        stop(&mut *self.child.lock().await).await;
+    }
+}
+
 /// Serves `sim` on a loopback port until the returned sender is dropped; its endpoint URL.
 pub async fn serve_lattice(sim: &sim_lattice::Simulator) -> anyhow::Result<(String, tokio::sync::oneshot::Sender<()>)> {
     let server = sim_lattice::server::Server::bind(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), sim.clone())
@@ -97,12 +119,12 @@ pub async fn serve_lattice(sim: &sim_lattice::Simulator) -> anyhow::Result<(Stri
     Ok((endpoint, stop))
 }
 
-/// Starts `external` for one cluster of a world; the process and its log file.
+/// Starts `external` for one cluster of a world.
 pub fn start_for(
     external: &External,
     cluster: &super::WorldCluster,
     lattice_endpoint: &str,
-) -> anyhow::Result<(Child, PathBuf)> {
+) -> anyhow::Result<ExternalProcess> {
     let kubeconfig = cluster
         .kubeconfig
         .clone()
@@ -118,5 +140,5 @@ pub fn start_for(
     std::fs::create_dir_all(&external.log_dir)
         .with_context(|| format!("cannot create {}", external.log_dir.display()))?;
     let log = external.log_dir.join(format!("controller-{}.log", cluster.spec.name));
-    Ok((spawn(&external.command, &env, &log)?, log))
+    Ok(ExternalProcess { child: tokio::sync::Mutex::new(spawn(&external.command, &env, &log)?), log })
 }

@@ -74,7 +74,7 @@ pub struct WorldCluster {
     pub kubeconfig: Option<std::path::PathBuf>,
     pub controller: Option<Running>,
     /// The external controller process of this cluster, and its log.
-    pub external: Option<(tokio::process::Child, std::path::PathBuf)>,
+    pub external: Option<external::ExternalProcess>,
     /// What must live as long as the cluster does (a loopback listener).
     _keep_alive: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -283,6 +283,14 @@ impl World {
         }
         let snapshot = self.sim.snapshot_json();
         snapshot[format!("{DEFAULT_ACCOUNT_ID}/{DEFAULT_REGION}")].clone()
+    }
+
+    /// The first external controller that has exited, with how and the end of its log.
+    pub fn exited_controller(&self) -> Option<String> {
+        self.clusters.iter().find_map(|c| {
+            let process = c.external.as_ref()?;
+            process.exited().map(|why| format!("the controller of {} exited: {why}", c.spec.name))
+        })
     }
 
     /// Reads the run's part of the account again, on real AWS (the simulator's state is

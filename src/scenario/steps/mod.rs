@@ -24,6 +24,9 @@ where
         // On real AWS each check reads the account again; the simulator is always current.
         let refresh = world.refresh_lattice();
         let check = check();
+        if let Some(why) = world.exited_controller() {
+            panic!("{what}: {why}");
+        }
         async move {
             refresh.await.map_err(|e| format!("{e:#}"))?;
             check.await
