@@ -124,8 +124,8 @@ pub struct BackendOptions {
     /// kubeconfig backend: `cluster=context` pairs; a cluster without one uses the context
     /// named after it.
     pub contexts: Vec<(String, String)>,
-    /// kind backend: the multi-document kind configuration (default: `kind-configs/`,
-    /// two or three clusters).
+    /// kind backend: a kind configuration with one `Cluster` document per world cluster
+    /// (default: `kind-configs/three-clusters.yaml`).
     pub kind_config: Option<PathBuf>,
     /// Where real backends keep kubeconfigs and logs.
     pub state_dir: PathBuf,
