@@ -40,6 +40,8 @@ fn run(args: &[&str], state: &Path) -> (bool, String) {
         .arg(state)
         .arg("--report")
         .arg(state.join("report"))
+        .arg("--junit")
+        .arg(state.join("junit.xml"))
         .args(["features/import", "features/export"])
         .output()
         .expect("latticelab run starts");
@@ -67,6 +69,17 @@ async fn scenarios_run_on_the_clusters_of_a_kubeconfig() {
     let passed: usize = summary["latticelab: ".len()..].split(' ').next().unwrap().parse().unwrap();
     assert!(passed >= 10, "most import and export scenarios ran: {summary}");
     assert!(summary.contains(", 0 failed,"), "{summary}");
+    let junit = std::fs::read_to_string(state.path().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("features/import/service-import-reference.feature")
+            && junit.contains("features/export/service-export.feature"),
+        "one JUnit document holds both feature paths"
+    );
+    assert!(
+        junit.contains(r#"name="Skipped on the kubeconfig backend""#)
+            && junit.contains(r#"<skipped message="@virtual-time: lets virtual time pass"#),
+        "the skipped scenarios are skipped test cases with their reason: {junit}"
+    );
 
     // Every scenario removed what it applied: the shared clusters are as serve made them.
     for cluster in ["cluster-a", "cluster-b", "east", "west", "front"] {

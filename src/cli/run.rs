@@ -109,7 +109,6 @@ fn cluster_context(s: &str) -> Result<(String, String), String> {
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     sim_controller::Quirks::profile(&args.profile).map_err(anyhow::Error::msg)?;
-    let args_backend = args.backend;
     let paths = if args.paths.is_empty() { vec![PathBuf::from("features")] } else { args.paths };
     for p in &paths {
         anyhow::ensure!(p.exists(), "{} does not exist", p.display());
@@ -143,7 +142,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         if outcome.skipped_for_backend.is_empty() {
             String::new()
         } else {
-            format!(", {} skipped on the {} backend", outcome.skipped_for_backend.len(), args_backend)
+            format!(", {} skipped on {}", outcome.skipped_for_backend.len(), outcome.ran_on)
         },
         outcome.steps_passed,
         outcome.steps_failed,

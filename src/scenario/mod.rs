@@ -3,6 +3,7 @@
 
 pub mod bundle;
 pub mod catalogue;
+pub mod junit;
 pub mod params;
 pub mod powers;
 pub mod replay;

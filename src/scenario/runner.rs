@@ -77,6 +77,8 @@ pub struct RunOutcome {
     pub virtual_seconds: f64,
     /// Scenarios the backend cannot run, each with the reason (`file:line name: reason`).
     pub skipped_for_backend: Vec<String>,
+    /// What the run ran on, as skip reports name it ("the kind backend with Lattice on AWS").
+    pub ran_on: String,
 }
 
 impl RunOutcome {
@@ -191,11 +193,13 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
     if aws.is_some() {
         on.push_str(" with Lattice on AWS");
     }
-    let mut outcome = RunOutcome::default();
+    let mut outcome = RunOutcome { ran_on: on.clone(), ..RunOutcome::default() };
+    let mut skipped_cases = Vec::new();
     for (s, reason) in skipped(&options.paths, options.tags.as_deref(), options.name.as_deref(), &missing)? {
         let line = format!("{}:{} {}: {reason}", s.file.display(), s.line, s.name);
         println!("latticelab: skipped on {on}: {line}");
         outcome.skipped_for_backend.push(line);
+        skipped_cases.push((format!("Scenario: {}: {}:{}", s.name, s.file.display(), s.line), reason));
     }
     options.tags = tag_filter(options.tags.as_deref(), &missing);
     if options.backend != BackendKind::Embedded || options.external_controller.is_some() || aws.is_some() {
@@ -203,7 +207,10 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
         // heavy: one world at a time.
         options.concurrency = 1;
     }
-    let result = run_paths(&options, &mut outcome).await;
+    let result = run_paths(&options, &mut outcome).await.and_then(|parts| match &options.junit {
+        Some(junit) => super::junit::merge(junit, &parts, &skipped_cases, &on),
+        None => Ok(()),
+    });
     let teardown = backend.teardown().await;
     // Each world deletes the run's AWS resources when it ends; this sweep catches a world
     // that never got to.
@@ -239,10 +246,14 @@ async fn connect_aws(options: &AwsOptions, external: bool) -> anyhow::Result<cra
     Ok(aws)
 }
 
-async fn run_paths(options: &RunOptions, outcome: &mut RunOutcome) -> anyhow::Result<()> {
+/// Runs each feature path; the JUnit documents they wrote, to merge.
+async fn run_paths(options: &RunOptions, outcome: &mut RunOutcome) -> anyhow::Result<Vec<PathBuf>> {
     let bundles: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
-    for path in &options.paths {
-        let stats = run_path(path, options, bundles.clone()).await?;
+    let mut parts = Vec::new();
+    for (i, path) in options.paths.iter().enumerate() {
+        let junit = options.junit.as_ref().map(|j| super::junit::part(j, i));
+        let stats = run_path(path, options, junit.as_deref(), bundles.clone()).await?;
+        parts.extend(junit);
         outcome.steps_passed += stats.0;
         outcome.steps_failed += stats.1;
         outcome.steps_skipped += stats.2;
@@ -252,7 +263,7 @@ async fn run_paths(options: &RunOptions, outcome: &mut RunOutcome) -> anyhow::Re
         outcome.virtual_seconds += stats.6;
     }
     outcome.bundles = bundles.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    Ok(())
+    Ok(parts)
 }
 
 type Stats = (usize, usize, usize, usize, usize, usize, f64);
@@ -274,7 +285,12 @@ where
     Ok(cli)
 }
 
-async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<PathBuf>>>) -> anyhow::Result<Stats> {
+async fn run_path(
+    path: &Path,
+    options: &RunOptions,
+    junit: Option<&Path>,
+    bundles: Arc<Mutex<Vec<PathBuf>>>,
+) -> anyhow::Result<Stats> {
     let report = options.report.clone();
     let seed = options.seed;
     let scenarios: Arc<Mutex<(usize, usize)>> = Arc::default();
@@ -323,7 +339,7 @@ async fn run_path(path: &Path, options: &RunOptions, bundles: Arc<Mutex<Vec<Path
                 }
             })
         });
-    let steps = match &options.junit {
+    let steps = match junit {
         Some(file) => {
             let junit = std::fs::File::create(file).map_err(|e| anyhow::anyhow!("--junit {}: {e}", file.display()))?;
             let basic = writer::Basic::raw(std::io::stdout(), writer::Coloring::Never, 0);
