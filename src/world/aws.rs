@@ -103,7 +103,8 @@ impl AwsLattice {
         read_state(&self.client, &self.run_id, &self.vpcs).await
     }
 
-    /// Deletes everything that carries the run's tag; what could not be deleted.
+    /// Deletes everything that carries the run's tag, children first, waiting out what
+    /// Lattice still reports in use (associations being deleted, targets draining).
     pub async fn delete_run(&self) -> anyhow::Result<()> {
         delete_run(&self.client, &self.run_id).await
     }
