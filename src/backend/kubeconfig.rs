@@ -1,5 +1,6 @@
 //! Existing clusters named by kubeconfig contexts (EKS, kind, or a `latticelab serve` world):
-//! the harness creates nothing and, after each world, removes only what that world applied.
+//! the harness creates only our CRDs, where they are missing, and after each world removes
+//! only what that world applied.
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,8 @@ impl FromKubeconfig {
         self.options
             .kubeconfig
             .clone()
-            .or_else(|| std::env::var_os("KUBECONFIG").map(PathBuf::from))
+            // KUBECONFIG may list several files; the first is the one read here.
+            .or_else(|| std::env::var("KUBECONFIG").ok()?.split(':').find(|p| !p.is_empty()).map(PathBuf::from))
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config")))
     }
 
