@@ -61,11 +61,21 @@ fn real_aws_is_refused_without_consent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_create_carries_the_run_id_and_only_the_runs_resources_are_read_and_deleted() {
     let served = common::Served::start_with(&["--controller", "none"]);
-    for (k, v) in aws_env(&served) {
-        // SAFETY: set before any thread of this test reads the environment.
-        unsafe { std::env::set_var(k, v) };
-    }
-    let aws = AwsLattice::connect("run-1", BTreeMap::new()).await.unwrap();
+    // The settings the environment would give, without changing this process's environment.
+    let connect = |run_id: &'static str| {
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(served.var("LATTICE_ENDPOINT"))
+            .region(aws_config::Region::new(served.var("REGION").to_string()))
+            .credentials_provider(aws_sdk_vpclattice::config::Credentials::new(
+                served.var("AWS_ACCESS_KEY_ID"),
+                served.var("AWS_SECRET_ACCESS_KEY"),
+                None,
+                None,
+                "test",
+            ));
+        AwsLattice::from_loader(run_id, BTreeMap::new(), loader, served.var("AWS_ACCOUNT_ID").to_string())
+    };
+    let aws = connect("run-1").await.unwrap();
     let tg = aws
         .client
         .create_target_group()
@@ -90,7 +100,7 @@ async fn every_create_carries_the_run_id_and_only_the_runs_resources_are_read_an
 
     let state = aws.read_state().await.unwrap();
     assert_eq!(state["targetGroups"].as_object().unwrap().len(), 1, "the run's part of the account");
-    let other = AwsLattice::connect("run-2", BTreeMap::new()).await.unwrap();
+    let other = connect("run-2").await.unwrap();
     assert!(other.read_state().await.unwrap()["targetGroups"].as_object().unwrap().is_empty(), "another run's");
     other.delete_run().await.unwrap();
     assert_eq!(served.lattice().list_target_groups().send().await.unwrap().items().len(), 1, "not ours: kept");

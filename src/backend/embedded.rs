@@ -39,13 +39,7 @@ impl ClusterBackend for Embedded {
             let listener = sim_kube::server::serve_https(&cluster, SocketAddr::from(([127, 0, 0, 1], 0)))
                 .await
                 .with_context(|| format!("serving cluster {}", spec.name))?;
-            let endpoint = Endpoint {
-                name: spec.name.clone(),
-                server: listener.url(),
-                ca_pem: Some(cluster.ca_pem().map_err(anyhow::Error::msg)?),
-                token: cluster.token().to_string(),
-                namespace: "default".into(),
-            };
+            let endpoint = Endpoint::served(&spec.name, &cluster, &listener).map_err(anyhow::Error::msg)?;
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
             // One file per served cluster: worlds of concurrent scenarios do not share one.
             let file = dir.join(format!("kubeconfig-{}-{}", spec.name, listener.addr.port()));

@@ -248,13 +248,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let listener = serve_https(&cluster, SocketAddr::new(args.bind, port))
             .await
             .with_context(|| format!("cannot serve cluster {}", spec.name))?;
-        let endpoint = Endpoint {
-            name: spec.name.clone(),
-            server: listener.url(),
-            ca_pem: Some(cluster.ca_pem().map_err(anyhow::Error::msg)?),
-            token: cluster.token().to_string(),
-            namespace: "default".into(),
-        };
+        let endpoint = Endpoint::served(&spec.name, &cluster, &listener).map_err(anyhow::Error::msg)?;
         // One kubeconfig per cluster too, its context current: what a controller reads.
         let own = args.state_dir.join(format!("kubeconfig-{}", spec.name));
         std::fs::write(&own, sim_kube::kubeconfig::render(std::slice::from_ref(&endpoint)))

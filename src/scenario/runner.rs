@@ -45,6 +45,14 @@ pub struct AwsOptions {
     pub vpcs: std::collections::BTreeMap<String, String>,
 }
 
+impl RunOptions {
+    /// Whether the run leaves the process or the simulator (real clusters, controller
+    /// processes, real AWS): then it runs on wall-clock time, one scenario at a time.
+    pub fn wall_clock(&self) -> bool {
+        self.backend != BackendKind::Embedded || self.external_controller.is_some() || self.aws.is_some()
+    }
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         Self {
@@ -143,9 +151,8 @@ fn push_step(out: &mut String, s: &cucumber::gherkin::Step) {
 /// embedded backend and running (wall-clock time) on real ones.
 pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
     std::thread::spawn(move || {
-        let virtual_time =
-            options.backend == BackendKind::Embedded && options.external_controller.is_none() && options.aws.is_none();
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(virtual_time).build()?;
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().start_paused(!options.wall_clock()).build()?;
         runtime.block_on(run(options))
     })
     .join()
@@ -202,7 +209,7 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
         skipped_cases.push((format!("Scenario: {}: {}:{}", s.name, s.file.display(), s.line), reason));
     }
     options.tags = tag_filter(options.tags.as_deref(), &missing);
-    if options.backend != BackendKind::Embedded || options.external_controller.is_some() || aws.is_some() {
+    if options.wall_clock() {
         // Real clusters are shared by the run's scenarios, and controller processes are
         // heavy: one world at a time.
         options.concurrency = 1;

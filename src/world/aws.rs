@@ -76,19 +76,30 @@ impl AwsLattice {
     /// Connects with the standard credential chain and region (environment, profiles, SSO,
     /// instance roles; `AWS_ENDPOINT_URL_VPC_LATTICE` is honoured).
     pub async fn connect(run_id: &str, vpcs: BTreeMap<String, String>) -> anyhow::Result<Self> {
+        let loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        Self::from_loader(run_id, vpcs, loader, std::env::var("AWS_ACCOUNT_ID").unwrap_or_default()).await
+    }
+
+    /// [`AwsLattice::connect`] with the settings of `loader` (region, credentials, endpoint)
+    /// and `account_id`.
+    pub async fn from_loader(
+        run_id: &str,
+        vpcs: BTreeMap<String, String>,
+        loader: aws_config::ConfigLoader,
+        account_id: String,
+    ) -> anyhow::Result<Self> {
         let https = aws_smithy_http_client::Builder::new()
             .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
                 aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
             ))
             .build_https();
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https).load().await;
+        let shared = loader.http_client(https).load().await;
         let region = shared
             .region()
             .map(ToString::to_string)
             .context("no AWS region: set AWS_REGION or a profile's region (the standard chain found none)")?;
         let tags = RunIdTags { run_id: run_id.into() };
         let client = Client::from_conf(aws_sdk_vpclattice::config::Builder::from(&shared).interceptor(tags).build());
-        let account_id = std::env::var("AWS_ACCOUNT_ID").unwrap_or_default();
         Ok(Self { client, run_id: run_id.into(), account_id, region, vpcs })
     }
 

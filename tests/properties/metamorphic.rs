@@ -222,7 +222,6 @@ proptest! {
             let objects = t.objects(80);
             apply_all(&world, &objects, "latticelab").await;
             settle(&world, &t).await?;
-            support::pass(60).await;
             let importer = CLUSTERS[t.importer];
             let (writes, state, rv) = (support::lattice_writes(&world), world.lattice_state(), route_rv(&world, importer).await);
 

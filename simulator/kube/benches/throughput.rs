@@ -26,14 +26,7 @@ fn new_cluster(name: &str) -> Cluster {
 }
 
 async fn loopback_client(cluster: &Cluster, listener: &Listener) -> Client {
-    let ca = listener.tls.then(|| cluster.ca_pem().expect("ca"));
-    let yaml = render(&[Endpoint {
-        name: "c".into(),
-        server: listener.url(),
-        ca_pem: ca,
-        token: cluster.token().into(),
-        namespace: "default".into(),
-    }]);
+    let yaml = render(&[Endpoint::served("c", cluster, listener).expect("an endpoint")]);
     let config = Config::from_custom_kubeconfig(
         Kubeconfig::from_yaml(&yaml).expect("kubeconfig"),
         &KubeConfigOptions::default(),

@@ -15,6 +15,20 @@ pub struct Endpoint {
     pub namespace: String,
 }
 
+impl Endpoint {
+    /// The endpoint of `cluster` served by `listener`, in the `default` namespace, named
+    /// `name`: its URL, its token, and its CA when the listener speaks TLS.
+    pub fn served(name: &str, cluster: &crate::Cluster, listener: &crate::server::Listener) -> Result<Self, String> {
+        Ok(Self {
+            name: name.into(),
+            server: listener.url(),
+            ca_pem: if listener.tls { Some(cluster.ca_pem()?) } else { None },
+            token: cluster.token().into(),
+            namespace: "default".into(),
+        })
+    }
+}
+
 /// A kubeconfig (YAML) with a context per endpoint; the first is current.
 pub fn render(endpoints: &[Endpoint]) -> String {
     let clusters: Vec<Value> = endpoints
