@@ -31,26 +31,36 @@ spec:
   listeners: [{name: http, protocol: HTTP, port: 80}]
 ";
 
-/// Runs `steps` (cluster, manifests) in a seeded two-cluster world until `done` holds, then
-/// returns the Lattice state (journal-independent: resources and tags only).
-async fn final_state(seed: u64, steps: &[(&str, String)], done: impl Fn(&World) -> bool) -> Value {
+/// A seeded two-cluster world with the service network my-hotel in both VPCs.
+async fn seeded_world(seed: u64) -> World {
     let mut config =
         WorldConfig::new(&[("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"), ("cluster-b", "vpc-0bbbbbbbbbbbbbbb2")]);
     config.seed = seed;
     let world = World::start(config).await.unwrap();
     world.service_network("my-hotel", &["cluster-a", "cluster-b"]).await.unwrap();
-    for (cluster, yaml) in steps {
-        world.apply(cluster, yaml).await.unwrap();
-    }
+    world
+}
+
+/// The Lattice state (journal-independent: resources and tags only) once `done` holds and
+/// every controller has settled, a GC pass included.
+async fn settled_state(world: &World, done: impl Fn(&World) -> bool) -> Value {
     world
         .eventually(std::time::Duration::from_secs(300), || async {
-            if done(&world) { Ok(()) } else { Err("not converged".into()) }
+            if done(world) { Ok(()) } else { Err("not converged".into()) }
         })
         .await
         .unwrap();
-    // Let every controller settle (a GC pass included), then take the state.
     tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     world.lattice_state()
+}
+
+/// Runs `steps` (cluster, manifests) in a [`seeded_world`]; its [`settled_state`].
+async fn final_state(seed: u64, steps: &[(&str, String)], done: impl Fn(&World) -> bool) -> Value {
+    let world = seeded_world(seed).await;
+    for (cluster, yaml) in steps {
+        world.apply(cluster, yaml).await.unwrap();
+    }
+    settled_state(&world, done).await
 }
 
 fn forwards(world: &World) -> usize {
@@ -131,11 +141,7 @@ async fn getting_started_walkthrough_weighted_local_and_imported() {
 
 #[tokio::test(start_paused = true)]
 async fn mode_3_external_target_group_by_arn() {
-    let mut config =
-        WorldConfig::new(&[("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"), ("cluster-b", "vpc-0bbbbbbbbbbbbbbb2")]);
-    config.seed = 5;
-    let world = World::start(config).await.unwrap();
-    world.service_network("my-hotel", &["cluster-a", "cluster-b"]).await.unwrap();
+    let world = seeded_world(5).await;
     let export = format!(
         "{EXPORT}---\napiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata:\n  name: inventory\n  annotations: {{application-networking.k8s.aws/federation: amazon-vpc-lattice}}\nspec:\n  exportedPorts: [{{port: 80, routeType: HTTP}}]\n"
     );
@@ -151,12 +157,6 @@ async fn mode_3_external_target_group_by_arn() {
         "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceImport\nmetadata:\n  name: external\n  annotations: {{application-networking.k8s.aws/target-group-arn: \"{arn}\"}}\nspec: {{type: ClusterSetIP, ports: [{{port: 80}}]}}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: external}}\nspec:\n  parentRefs: [{{name: my-hotel, sectionName: http}}]\n  rules:\n  - backendRefs: [{{kind: ServiceImport, name: external, port: 80}}]\n"
     );
     world.apply("cluster-b", &import).await.unwrap();
-    world
-        .eventually(std::time::Duration::from_secs(300), || async {
-            if forwards(&world) == 1 { Ok(()) } else { Err("no forward".into()) }
-        })
-        .await
-        .unwrap();
-    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-    insta::assert_yaml_snapshot!("mode_3_external_target_group_by_arn", world.lattice_state());
+    let state = settled_state(&world, |w| forwards(w) == 1).await;
+    insta::assert_yaml_snapshot!("mode_3_external_target_group_by_arn", state);
 }
