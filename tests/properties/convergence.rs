@@ -16,7 +16,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use sim_core::{FaultKind, FaultPlan, FaultScope, FaultTrigger};
 
-use super::oracle::{self, AN};
+use super::oracle::AN;
 use super::support::{self, cases, run};
 
 const SERVICES: [&str; 2] = ["svc-0", "svc-1"];
@@ -206,19 +206,8 @@ async fn perform(world: &World, op: &Op) {
     match op {
         Op::PutService { cluster, service, endpoints } => {
             let name = SERVICES[*service];
-            let port = oracle::ServicePort { name: "http".into(), port: 80, target: oracle::TargetPort::Number(8080) };
-            let slice = oracle::Slice {
-                ports: vec![oracle::SlicePort { name: "http".into(), port: 8080 }],
-                endpoints: endpoints
-                    .iter()
-                    .map(|a| oracle::Endpoint {
-                        addresses: vec![format!("10.{cluster}.{service}.{a}")],
-                        ready: Some(true),
-                        terminating: None,
-                    })
-                    .collect(),
-            };
-            let objects = vec![support::service("default", name, &[port]), support::slice("default", name, 1, &slice)];
+            let addresses = endpoints.iter().map(|a| format!("10.{cluster}.{service}.{a}"));
+            let objects = support::http_service("default", name, addresses).to_vec();
             apply(world, &cluster_name(*cluster), objects).await;
         }
         Op::DeleteService { cluster, service } => {

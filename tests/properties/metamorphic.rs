@@ -65,20 +65,8 @@ impl Topology {
         let mut out = Vec::new();
         for (c, addresses) in &self.exporters {
             let cluster = CLUSTERS[*c];
-            let port = oracle::ServicePort { name: "http".into(), port: 80, target: oracle::TargetPort::Number(8080) };
-            let slice = oracle::Slice {
-                ports: vec![oracle::SlicePort { name: "http".into(), port: 8080 }],
-                endpoints: addresses
-                    .iter()
-                    .map(|a| oracle::Endpoint {
-                        addresses: vec![format!("10.{c}.0.{a}")],
-                        ready: Some(true),
-                        terminating: None,
-                    })
-                    .collect(),
-            };
-            out.push((cluster, support::service("default", "svc-a", &[port])));
-            out.push((cluster, support::slice("default", "svc-a", 1, &slice)));
+            let addresses = addresses.iter().map(|a| format!("10.{c}.0.{a}"));
+            out.extend(support::http_service("default", "svc-a", addresses).map(|o| (cluster, o)));
             out.push((cluster, support::export("default", "svc-a", None, &[])));
         }
         let importer = CLUSTERS[self.importer];

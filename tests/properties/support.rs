@@ -150,6 +150,19 @@ pub fn export(namespace: &str, name: &str, port_annotation: Option<&str>, export
     o
 }
 
+/// A Service `http` 80 → 8080 and its one EndpointSlice, one ready endpoint per address.
+pub fn http_service(namespace: &str, name: &str, addresses: impl IntoIterator<Item = String>) -> [Value; 2] {
+    let port = oracle::ServicePort { name: "http".into(), port: 80, target: oracle::TargetPort::Number(8080) };
+    let endpoints = oracle::Slice {
+        ports: vec![oracle::SlicePort { name: "http".into(), port: 8080 }],
+        endpoints: addresses
+            .into_iter()
+            .map(|a| oracle::Endpoint { addresses: vec![a], ready: Some(true), terminating: None })
+            .collect(),
+    };
+    [service(namespace, name, &[port]), slice(namespace, name, 1, &endpoints)]
+}
+
 /// A ServiceImport with these annotations (full keys).
 pub fn import(namespace: &str, name: &str, annotations: &BTreeMap<String, String>) -> Value {
     json!({"apiVersion": "application-networking.k8s.aws/v1alpha1", "kind": "ServiceImport",
