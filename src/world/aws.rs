@@ -274,6 +274,17 @@ where
     .with_context(|| format!("deleting {what}"))
 }
 
+/// [`delete_until_done`] of one delete call (a fluent builder, sent afresh on each try).
+macro_rules! delete {
+    ($what:expr, $call:expr) => {
+        delete_until_done($what, || {
+            let call = $call;
+            async move { call.send().await.map(|_| ()) }
+        })
+        .await?
+    };
+}
+
 async fn delete_run(client: &Client, run_id: &str) -> anyhow::Result<()> {
     let state = read_state(client, run_id, &BTreeMap::new()).await?;
     let ids =
@@ -281,36 +292,25 @@ async fn delete_run(client: &Client, run_id: &str) -> anyhow::Result<()> {
     let s = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
     for rule in ids("rules").iter().filter(|r| r["isDefault"] != true) {
         let (svc, l, r) = (s(rule, "serviceId"), s(rule, "listenerId"), s(rule, "id"));
-        delete_until_done(&format!("rule {r}"), || {
-            let call = client.delete_rule().service_identifier(&svc).listener_identifier(&l).rule_identifier(&r);
-            async move { call.send().await.map(|_| ()) }
-        })
-        .await?;
+        delete!(
+            &format!("rule {r}"),
+            client.delete_rule().service_identifier(&svc).listener_identifier(&l).rule_identifier(&r)
+        );
     }
     for l in ids("listeners") {
         let (svc, id) = (s(&l, "serviceId"), s(&l, "id"));
-        delete_until_done(&format!("listener {id}"), || {
-            let call = client.delete_listener().service_identifier(&svc).listener_identifier(&id);
-            async move { call.send().await.map(|_| ()) }
-        })
-        .await?;
+        delete!(&format!("listener {id}"), client.delete_listener().service_identifier(&svc).listener_identifier(&id));
     }
     for a in ids("serviceNetworkServiceAssociations") {
         let id = s(&a, "id");
-        delete_until_done(&format!("service association {id}"), || {
-            let call =
-                client.delete_service_network_service_association().service_network_service_association_identifier(&id);
-            async move { call.send().await.map(|_| ()) }
-        })
-        .await?;
+        delete!(
+            &format!("service association {id}"),
+            client.delete_service_network_service_association().service_network_service_association_identifier(&id)
+        );
     }
     for svc in ids("services") {
         let id = s(&svc, "id");
-        delete_until_done(&format!("service {id}"), || {
-            let call = client.delete_service().service_identifier(&id);
-            async move { call.send().await.map(|_| ()) }
-        })
-        .await?;
+        delete!(&format!("service {id}"), client.delete_service().service_identifier(&id));
     }
     for tg in ids("targetGroups") {
         let id = s(&tg, "id");
@@ -335,27 +335,18 @@ async fn delete_run(client: &Client, run_id: &str) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("deregistering the targets of {id}"))?;
         }
-        delete_until_done(&format!("target group {id}"), || {
-            let call = client.delete_target_group().target_group_identifier(&id);
-            async move { call.send().await.map(|_| ()) }
-        })
-        .await?;
+        delete!(&format!("target group {id}"), client.delete_target_group().target_group_identifier(&id));
     }
     for a in ids("serviceNetworkVpcAssociations") {
         let id = s(&a, "id");
-        delete_until_done(&format!("VPC association {id}"), || {
-            let call = client.delete_service_network_vpc_association().service_network_vpc_association_identifier(&id);
-            async move { call.send().await.map(|_| ()) }
-        })
-        .await?;
+        delete!(
+            &format!("VPC association {id}"),
+            client.delete_service_network_vpc_association().service_network_vpc_association_identifier(&id)
+        );
     }
     for sn in ids("serviceNetworks") {
         let id = s(&sn, "id");
-        delete_until_done(&format!("service network {id}"), || {
-            let call = client.delete_service_network().service_network_identifier(&id);
-            async move { call.send().await.map(|_| ()) }
-        })
-        .await?;
+        delete!(&format!("service network {id}"), client.delete_service_network().service_network_identifier(&id));
     }
     Ok(())
 }
