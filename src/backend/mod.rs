@@ -131,12 +131,17 @@ pub struct BackendOptions {
     pub state_dir: PathBuf,
     /// Leave kind clusters and k3s containers running after the run.
     pub keep: bool,
+    /// Embedded backend: serve each cluster on loopback with a kubeconfig of its own (under
+    /// `state_dir/served`), for controllers that run as processes.
+    pub serve_embedded: bool,
 }
 
 /// A backend of `kind` with `options`.
 pub fn backend(kind: BackendKind, options: BackendOptions) -> SharedBackend {
     match kind {
-        BackendKind::Embedded => Arc::new(embedded::Embedded::default()),
+        BackendKind::Embedded => {
+            Arc::new(embedded::Embedded { serve_in: options.serve_embedded.then(|| options.state_dir.join("served")) })
+        }
         BackendKind::Kind => Arc::new(kind::Kind::new(options)),
         BackendKind::K3s => Arc::new(k3s::K3s::new(options)),
         BackendKind::Kubeconfig => Arc::new(kubeconfig::FromKubeconfig::new(options)),

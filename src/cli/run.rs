@@ -129,6 +129,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             kind_config: args.kind_config,
             state_dir: args.backend_state_dir,
             keep: args.keep_clusters,
+            serve_embedded: false,
         },
         external_controller: args.controller.0,
         aws: (args.lattice == LatticeChoice::Aws)

@@ -172,13 +172,9 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
         controller_logs: options.report.join("controllers"),
         ..RunSettings::default()
     });
-    let backend: crate::backend::SharedBackend = match (options.backend, &options.external_controller) {
-        // An external controller reaches embedded clusters through loopback kubeconfigs.
-        (BackendKind::Embedded, Some(_)) => Arc::new(crate::backend::embedded::Embedded {
-            serve_in: Some(options.backend_options.state_dir.join("served")),
-        }),
-        (kind, _) => crate::backend::backend(kind, options.backend_options.clone()),
-    };
+    // An external controller reaches embedded clusters through loopback kubeconfigs.
+    options.backend_options.serve_embedded = options.external_controller.is_some();
+    let backend = crate::backend::backend(options.backend, options.backend_options.clone());
     if let Some(reason) = backend.unavailable() {
         anyhow::bail!("the {} backend cannot run here: {reason}", options.backend);
     }
