@@ -13,7 +13,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use kube::api::{Api, DynamicObject};
+use kube::api::{Api, DynamicObject, GroupVersionKind};
 use kube::discovery::ApiResource;
 use latticelab::backend::{self, BackendKind, BackendOptions};
 
@@ -90,13 +90,7 @@ async fn scenarios_run_on_the_clusters_of_a_kubeconfig() {
             ("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
             ("", "v1", "Service", "services"),
         ] {
-            let ar = ApiResource {
-                group: group.into(),
-                version: version.into(),
-                api_version: if group.is_empty() { version.into() } else { format!("{group}/{version}") },
-                kind: kind.into(),
-                plural: plural.into(),
-            };
+            let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), plural);
             let left: Vec<String> = Api::<DynamicObject>::all_with(client.clone(), &ar)
                 .list(&Default::default())
                 .await

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use kube::api::GroupVersionKind;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::ApiResource;
@@ -86,29 +87,17 @@ async fn the_image_serves_lattice_and_clusters() {
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options).await.expect("config");
     let client = kube::Client::try_from(config).expect("client");
 
-    let core = ApiResource {
-        group: "".into(),
-        version: "v1".into(),
-        api_version: "v1".into(),
-        kind: "Service".into(),
-        plural: "services".into(),
-    };
+    let core = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("", "v1", "Service"), "services");
     apply(&client, &core, object("apiVersion: v1\nkind: Service\nmetadata: {name: inventory}\nspec: {ports: [{name: http, port: 80, targetPort: 8090}]}\n")).await;
-    let slices = ApiResource {
-        group: "discovery.k8s.io".into(),
-        version: "v1".into(),
-        api_version: "discovery.k8s.io/v1".into(),
-        kind: "EndpointSlice".into(),
-        plural: "endpointslices".into(),
-    };
+    let slices = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("discovery.k8s.io", "v1", "EndpointSlice"),
+        "endpointslices",
+    );
     apply(&client, &slices, object("apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: inventory-1, labels: {kubernetes.io/service-name: inventory}}\naddressType: IPv4\nports: [{name: http, port: 8090}]\nendpoints: [{addresses: [10.0.1.1]}]\n")).await;
-    let exports = ApiResource {
-        group: "application-networking.k8s.aws".into(),
-        version: "v1alpha1".into(),
-        api_version: "application-networking.k8s.aws/v1alpha1".into(),
-        kind: "ServiceExport".into(),
-        plural: "serviceexports".into(),
-    };
+    let exports = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("application-networking.k8s.aws", "v1alpha1", "ServiceExport"),
+        "serviceexports",
+    );
     apply(&client, &exports, object("apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata: {name: inventory, annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}}\n")).await;
 
     let conf = aws_sdk_vpclattice::Config::builder()

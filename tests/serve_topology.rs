@@ -42,30 +42,29 @@ async fn a_topology_file_sets_clusters_network_and_controller() {
     assert!(served.stop());
 }
 
+/// `latticelab serve` with the topology file `file` holding `text`.
+fn serve_with_topology(dir: &std::path::Path, file: &std::path::Path, text: &str) -> std::process::Output {
+    std::fs::write(file, text).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_latticelab"))
+        .args(["serve", "--state-dir"])
+        .arg(dir.join("state"))
+        .args(["--topology", file.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_bad_topology_file_is_refused_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("topology.yaml");
-    std::fs::write(&file, "clusters:\n- {name: east}\ncontroler: none\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_latticelab"))
-        .args(["serve", "--state-dir"])
-        .arg(dir.path().join("state"))
-        .args(["--topology", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = serve_with_topology(dir.path(), &file, "clusters:\n- {name: east}\ncontroler: none\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains(&format!("{}:3:1", file.display())), "{stderr}");
     assert!(stderr.contains("unknown field `controler`"), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("ready"));
 
-    std::fs::write(&file, "controller: externl:x\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_latticelab"))
-        .args(["serve", "--state-dir"])
-        .arg(dir.path().join("state"))
-        .args(["--topology", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = serve_with_topology(dir.path(), &file, "controller: externl:x\n");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("unknown controller \"externl:x\""), "{stderr}");
