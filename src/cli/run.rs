@@ -33,6 +33,13 @@ pub struct Args {
     /// Where failure bundles go.
     #[arg(long, default_value = "target/latticelab-report")]
     report: PathBuf,
+    /// Keep a bundle of every scenario, passed ones too.
+    #[arg(long)]
+    keep_bundles: bool,
+    /// Seconds the world must stand still before an assertion believes what it reads
+    /// (default: 15 on virtual time, 3 on wall-clock time).
+    #[arg(long, value_name = "SECONDS")]
+    settle: Option<u64>,
     /// Scenarios run at once (always 1 on real backends).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
@@ -121,6 +128,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         profile: args.profile,
         junit: args.junit,
         report: args.report,
+        keep_bundles: args.keep_bundles,
+        settle: args.settle.map(std::time::Duration::from_secs),
+        quiet: false,
         concurrency: args.concurrency.max(1),
         backend: args.backend,
         backend_options: BackendOptions {
@@ -136,26 +146,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             .then(|| AwsOptions { allow_writes: args.allow_aws_writes, vpcs: args.vpcs.into_iter().collect() }),
     };
     let outcome = tokio::task::spawn_blocking(move || run_blocking(options)).await??;
-    println!(
-        "latticelab: {} scenarios passed, {} failed{}; {} steps passed, {} failed, {} skipped{}",
-        outcome.scenarios_passed,
-        outcome.scenarios_failed,
-        if outcome.skipped_for_backend.is_empty() {
-            String::new()
-        } else {
-            format!(", {} skipped on {}", outcome.skipped_for_backend.len(), outcome.ran_on)
-        },
-        outcome.steps_passed,
-        outcome.steps_failed,
-        outcome.steps_skipped,
-        if outcome.parsing_errors > 0 {
-            format!(", {} files did not parse", outcome.parsing_errors)
-        } else {
-            String::new()
-        }
-    );
+    println!("{}", outcome.summary());
     for b in &outcome.bundles {
-        println!("latticelab: failure bundle {} (replay with `latticelab replay {}`)", b.display(), b.display());
+        println!("latticelab: bundle {} (replay with `latticelab replay {}`)", b.display(), b.display());
     }
     Ok(if outcome.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -202,10 +202,14 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         verify_signatures: args.verify_signatures,
         ..SimulatorOptions::default()
     };
-    options.credentials.insert(
-        ACCESS_KEY_ID.into(),
-        Credential { secret_access_key: SECRET_ACCESS_KEY.into(), account_id: args.account_id.clone() },
-    );
+    // The key of lattice.env, and the key each cluster's controller and the harness sign with.
+    let keys = clusters.iter().map(|c| crate::world::access_key_of(&c.name));
+    for key in [ACCESS_KEY_ID.to_string(), crate::world::HARNESS_ACCESS_KEY.to_string()].into_iter().chain(keys) {
+        options.credentials.insert(
+            key,
+            Credential { secret_access_key: SECRET_ACCESS_KEY.into(), account_id: args.account_id.clone() },
+        );
+    }
     let sim = Simulator::new(options);
     let server = Server::bind(SocketAddr::new(args.bind, args.port), sim.clone())
         .await
@@ -263,7 +267,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                     sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
                 cc.quirks = quirks.clone();
                 cc.seed = Some(args.seed.wrapping_add(1000 + index as u64));
-                let lattice = crate::world::lattice_client(&sim, &cc);
+                let lattice = crate::world::lattice_client(&sim, &cc, &crate::world::access_key_of(&spec.name));
                 reference = Some(sim_controller::start(cluster.client(), lattice, cc).await);
             }
             ControllerChoice::External(cmd) => {
@@ -313,7 +317,7 @@ async fn create_service_network(
     vpcs: &[&str],
 ) -> anyhow::Result<()> {
     let cc = sim_controller::ControllerConfig::new("latticelab-serve", "vpc-0000000000000000", account, region);
-    let lattice = crate::world::lattice_client(sim, &cc);
+    let lattice = crate::world::lattice_client(sim, &cc, crate::world::HARNESS_ACCESS_KEY);
     let sn = lattice.create_service_network().name(name).send().await.context("CreateServiceNetwork")?;
     for vpc in vpcs {
         lattice

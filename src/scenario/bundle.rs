@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::ScenarioWorld;
 use crate::world::World;
+use crate::world::view::{Action, LatticeView};
 
 pub fn slug(name: &str) -> String {
     let s: String =
@@ -31,7 +32,7 @@ pub fn journal(world: &World) -> Value {
             if let Some(map) = request.as_object_mut() {
                 map.remove("clientToken");
             }
-            json!({"atMs": e.at_ms, "operation": e.operation, "status": e.status, "request": request, "response": e.response})
+            json!({"atMs": e.at_ms, "caller": e.caller, "operation": e.operation, "status": e.status, "request": request, "response": e.response})
         })
         .collect();
     let clusters: serde_json::Map<String, Value> = world
@@ -44,42 +45,112 @@ pub fn journal(world: &World) -> Value {
     json!({"lattice": lattice, "kubernetes": clusters})
 }
 
-/// Writes the bundle of a failed scenario under `report`; returns its directory.
-pub async fn write(report: &Path, scenario: &str, w: &ScenarioWorld, failure: &str) -> anyhow::Result<PathBuf> {
+/// The resources a bundle keeps of each cluster: what the controller reads (and the events
+/// it writes), `managedFields` dropped. CRDs, leases, secrets and the rest stay out.
+const KEPT: &[&str] = &[
+    "namespaces",
+    "services",
+    "endpointslices.discovery.k8s.io",
+    "events",
+    "serviceexports.application-networking.k8s.aws",
+    "serviceimports.application-networking.k8s.aws",
+    "targetgrouppolicies.application-networking.k8s.aws",
+    "vpcassociationpolicies.application-networking.k8s.aws",
+    "accesslogpolicies.application-networking.k8s.aws",
+    "iamauthpolicies.application-networking.k8s.aws",
+    "gatewayclasses.gateway.networking.k8s.io",
+    "gateways.gateway.networking.k8s.io",
+    "httproutes.gateway.networking.k8s.io",
+    "grpcroutes.gateway.networking.k8s.io",
+    "tlsroutes.gateway.networking.k8s.io",
+];
+
+/// A cluster dump with only what the controller reads.
+pub fn trimmed(dump: Value) -> Value {
+    let Value::Object(resources) = dump else { return dump };
+    let kept = resources.into_iter().filter(|(k, _)| KEPT.contains(&k.as_str())).map(|(k, mut objects)| {
+        for o in objects.as_array_mut().into_iter().flatten() {
+            if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("managedFields");
+            }
+        }
+        (k, objects)
+    });
+    Value::Object(kept.collect())
+}
+
+/// Writes the bundle of a scenario under `report`; returns its directory. `outcome` is the
+/// failure, or `passed` for a bundle kept on request. A scenario that failed before its world
+/// started has only its seed, text and failure.
+pub async fn write(report: &Path, scenario: &str, w: &ScenarioWorld, outcome: &str) -> anyhow::Result<PathBuf> {
     let dir = report.join(slug(scenario));
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     std::fs::write(
         dir.join("seed.yaml"),
-        format!("seed: {}\nprofile: {}\nscenario: {:?}\n", w.seed, w.profile, scenario),
+        format!(
+            "seed: {}\nrunSeed: {}\nprofile: {}\nscenario: {:?}\n",
+            w.seed, w.run.settings.seed, w.profile, scenario
+        ),
     )?;
     std::fs::write(dir.join("scenario.feature"), &w.text)?;
-    std::fs::write(dir.join("failure.txt"), failure)?;
-    if let Some(world) = &w.world {
-        std::fs::write(dir.join("journal.yaml"), serde_yaml_ng::to_string(&journal(world))?)?;
-        for c in &world.clusters {
-            std::fs::write(
-                dir.join(format!("objects-{}.yaml", c.spec.name)),
-                serde_yaml_ng::to_string(&world.dump(&c.spec.name).await?)?,
-            )?;
-        }
-        let lattice = if world.config.aws.is_some() {
-            world.refresh_lattice().await?;
-            world.lattice_state()
-        } else {
-            world.sim.snapshot_json()
-        };
-        std::fs::write(dir.join("lattice.yaml"), serde_yaml_ng::to_string(&lattice)?)?;
-        for c in &world.clusters {
-            if let Some(process) = &c.external {
-                std::fs::copy(&process.log, dir.join(format!("controller-{}.log", c.spec.name)))
-                    .with_context(|| format!("copying {}", process.log.display()))?;
-            }
-        }
-        let (svg, mermaid) = topology(world);
-        std::fs::write(dir.join("topology.svg"), svg)?;
-        std::fs::write(dir.join("topology.mmd"), mermaid)?;
+    std::fs::write(dir.join("failure.txt"), outcome)?;
+    let Some(world) = &w.world else { return Ok(dir) };
+    std::fs::write(dir.join("journal.yaml"), serde_yaml_ng::to_string(&journal(world))?)?;
+    for c in &world.clusters {
+        std::fs::write(
+            dir.join(format!("objects-{}.yaml", c.spec.name)),
+            serde_yaml_ng::to_string(&trimmed(world.dump(&c.spec.name).await?))?,
+        )?;
     }
+    let view = world.view().await?;
+    let lattice = if world.config.aws.is_some() { view_json(&view) } else { world.sim.snapshot_json() };
+    std::fs::write(dir.join("lattice.yaml"), serde_yaml_ng::to_string(&lattice)?)?;
+    for c in &world.clusters {
+        if let Some(process) = &c.external {
+            std::fs::copy(&process.log, dir.join(format!("controller-{}.log", c.spec.name)))
+                .with_context(|| format!("copying {}", process.log.display()))?;
+        }
+    }
+    let clusters: Vec<String> = world.clusters.iter().map(|c| c.spec.name.clone()).collect();
+    let (svg, mermaid) = topology(&view, &clusters);
+    std::fs::write(dir.join("topology.svg"), svg)?;
+    std::fs::write(dir.join("topology.mmd"), mermaid)?;
     Ok(dir)
+}
+
+/// The view as plain data, for a bundle of a run on real AWS.
+pub fn view_json(view: &LatticeView) -> Value {
+    let groups: Vec<Value> = view
+        .target_groups
+        .iter()
+        .map(|g| {
+            json!({"id": g.id, "arn": g.arn, "name": g.name, "status": g.status.as_ref().map(|s| s.as_str()),
+                "port": g.port, "protocol": g.protocol.as_ref().map(|p| p.as_str()),
+                "protocolVersion": g.protocol_version.as_ref().map(|v| v.as_str()), "vpc": g.vpc, "tags": g.tags,
+                "targets": g.targets.iter().map(|t| json!({"id": t.id, "port": t.port, "status": t.status.as_ref().map(|s| s.as_str())})).collect::<Vec<_>>()})
+        })
+        .collect();
+    let rules: Vec<Value> = view
+        .rules
+        .iter()
+        .map(|r| {
+            let action = match &r.action {
+                Action::Forward(f) => json!({"forward": f.iter().map(|(id, w)| json!({"targetGroup": id, "weight": w})).collect::<Vec<_>>()}),
+                Action::FixedResponse(code) => json!({"fixedResponse": code}),
+                Action::None => Value::Null,
+            };
+            json!({"id": r.id, "service": r.service_id, "listener": r.listener_id, "name": r.name, "isDefault": r.is_default, "priority": r.priority, "action": action})
+        })
+        .collect();
+    json!({
+        "serviceNetworks": view.service_networks.iter().map(|n| json!({"id": n.id, "name": n.name, "tags": n.tags})).collect::<Vec<_>>(),
+        "vpcAssociations": view.vpc_associations.iter().map(|a| json!({"id": a.id, "serviceNetwork": a.service_network_id, "vpc": a.vpc_id})).collect::<Vec<_>>(),
+        "services": view.services.iter().map(|s| json!({"id": s.id, "name": s.name, "tags": s.tags})).collect::<Vec<_>>(),
+        "serviceAssociations": view.service_associations.iter().map(|a| json!({"id": a.id, "service": a.service_id, "serviceNetwork": a.service_network_id})).collect::<Vec<_>>(),
+        "listeners": view.listeners.iter().map(|l| json!({"id": l.id, "service": l.service_id, "protocol": l.protocol.as_ref().map(|p| p.as_str()), "port": l.port})).collect::<Vec<_>>(),
+        "rules": rules,
+        "targetGroups": groups,
+    })
 }
 
 const PALETTE: [&str; 6] = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1"];
@@ -91,94 +162,57 @@ struct Node {
     layer: usize,
 }
 
-/// Service networks → services → listeners → rules → target groups → targets.
-pub fn topology(world: &World) -> (String, String) {
-    let state = world.lattice_state();
-    let tags = &state["tags"];
-    let cluster_of = |arn: &str| -> String {
-        let t = &tags[arn];
-        t["application-networking.k8s.aws/ClusterName"]
-            .as_str()
-            .map(String::from)
-            .or_else(|| {
-                t["application-networking.k8s.aws/ManagedBy"]
-                    .as_str()
-                    .and_then(|m| m.split('/').nth(1))
-                    .map(String::from)
-            })
+/// Service networks → services → listeners → rules → target groups → targets, coloured by
+/// the cluster whose controller made them.
+pub fn topology(view: &LatticeView, clusters: &[String]) -> (String, String) {
+    let managed_by = |tags: &crate::world::view::Tags| {
+        tags.get("application-networking.k8s.aws/ClusterName")
+            .cloned()
+            .or_else(|| tags.get("application-networking.k8s.aws/ManagedBy").and_then(|m| m.split('/').nth(1)).map(String::from))
             .unwrap_or_default()
     };
-    let items = |k: &str| state[k].as_object().map(|m| m.values().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    let service_cluster = |id: &str| view.services.iter().find(|s| s.id == id).map(|s| managed_by(&s.tags)).unwrap_or_default();
     let mut nodes: Vec<Node> = Vec::new();
     let mut edges: Vec<(String, String, String)> = Vec::new();
-    for sn in items("serviceNetworks") {
-        nodes.push(Node {
-            id: sn["id"].as_str().unwrap_or_default().into(),
-            label: format!("network {}", sn["name"].as_str().unwrap_or_default()),
-            cluster: String::new(),
-            layer: 0,
-        });
+    for sn in &view.service_networks {
+        nodes.push(Node { id: sn.id.clone(), label: format!("network {}", sn.name), cluster: String::new(), layer: 0 });
     }
-    for svc in items("services") {
-        let id = svc["id"].as_str().unwrap_or_default().to_string();
-        nodes.push(Node {
-            label: format!("service {}", svc["name"].as_str().unwrap_or_default()),
-            cluster: cluster_of(svc["arn"].as_str().unwrap_or_default()),
-            id: id.clone(),
-            layer: 1,
-        });
+    for svc in &view.services {
+        nodes.push(Node { id: svc.id.clone(), label: format!("service {}", svc.name), cluster: managed_by(&svc.tags), layer: 1 });
     }
-    for a in items("serviceNetworkServiceAssociations") {
-        edges.push((
-            a["serviceNetworkId"].as_str().unwrap_or_default().into(),
-            a["serviceId"].as_str().unwrap_or_default().into(),
-            String::new(),
-        ));
+    for a in &view.service_associations {
+        edges.push((a.service_network_id.clone(), a.service_id.clone(), String::new()));
     }
-    for l in items("listeners") {
-        let id = l["id"].as_str().unwrap_or_default().to_string();
-        nodes.push(Node {
-            label: format!("{} :{}", l["protocol"].as_str().unwrap_or_default(), l["port"]),
-            cluster: cluster_of(l["arn"].as_str().unwrap_or_default()),
-            id: id.clone(),
-            layer: 2,
-        });
-        edges.push((l["serviceId"].as_str().unwrap_or_default().into(), id, String::new()));
+    for l in &view.listeners {
+        let label = format!("{} :{}", l.protocol.as_ref().map_or("?", |p| p.as_str()), l.port.unwrap_or_default());
+        nodes.push(Node { id: l.id.clone(), label, cluster: service_cluster(&l.service_id), layer: 2 });
+        edges.push((l.service_id.clone(), l.id.clone(), String::new()));
     }
-    for r in items("rules") {
-        if r["isDefault"] == true {
-            continue;
-        }
-        let id = r["id"].as_str().unwrap_or_default().to_string();
-        nodes.push(Node {
-            label: format!("rule p{}", r["priority"]),
-            cluster: cluster_of(r["arn"].as_str().unwrap_or_default()),
-            id: id.clone(),
-            layer: 3,
-        });
-        edges.push((r["listenerId"].as_str().unwrap_or_default().into(), id.clone(), String::new()));
-        for tg in r["action"]["forward"]["targetGroups"].as_array().into_iter().flatten() {
-            edges.push((
-                id.clone(),
-                tg["targetGroupIdentifier"].as_str().unwrap_or_default().into(),
-                format!("w{}", tg["weight"]),
-            ));
+    for r in view.rules.iter().filter(|r| !r.is_default) {
+        let label = format!("rule p{}", r.priority.unwrap_or_default());
+        nodes.push(Node { id: r.id.clone(), label, cluster: service_cluster(&r.service_id), layer: 3 });
+        edges.push((r.listener_id.clone(), r.id.clone(), String::new()));
+        if let Action::Forward(groups) = &r.action {
+            for (tg, weight) in groups {
+                edges.push((r.id.clone(), tg.clone(), format!("w{weight}")));
+            }
         }
     }
-    for g in world.groups() {
-        nodes.push(Node {
-            id: g.id.clone(),
-            label: format!("{} {}:{} {}", g.id, g.protocol, g.port, g.vpc),
-            cluster: g.cluster.clone(),
-            layer: 4,
-        });
-        for (ip, port) in &g.targets {
-            let tid = format!("{}-{ip}-{port}", g.id);
-            nodes.push(Node { id: tid.clone(), label: format!("{ip}:{port}"), cluster: g.cluster.clone(), layer: 5 });
+    for g in &view.target_groups {
+        let label = format!(
+            "{} {}:{} {}",
+            g.id,
+            g.protocol.as_ref().map_or("?", |p| p.as_str()),
+            g.port.unwrap_or_default(),
+            g.vpc
+        );
+        nodes.push(Node { id: g.id.clone(), label, cluster: g.cluster().to_string(), layer: 4 });
+        for t in &g.targets {
+            let tid = format!("{}-{}-{}", g.id, t.id, t.port);
+            nodes.push(Node { id: tid.clone(), label: format!("{}:{}", t.id, t.port), cluster: g.cluster().to_string(), layer: 5 });
             edges.push((g.id.clone(), tid, String::new()));
         }
     }
-    let clusters: Vec<String> = world.clusters.iter().map(|c| c.spec.name.clone()).collect();
     let colour = |c: &str| clusters.iter().position(|x| x == c).map_or("#9a9a9a", |i| PALETTE[i % PALETTE.len()]);
 
     // SVG: one column per layer.

@@ -1,16 +1,19 @@
 //! Gherkin scenarios: the world a scenario runs in, the step library (shared by
-//! `latticelab run` and `cargo test`), the runner, failure bundles and the step catalogue.
+//! `latticelab run` and `cargo test`), the checks made before anything runs, the runner,
+//! its report, failure bundles and the step catalogue.
 
 pub mod bundle;
 pub mod catalogue;
 pub mod junit;
+pub mod lint;
 pub mod params;
 pub mod powers;
 pub mod replay;
+pub mod report;
 pub mod runner;
 pub mod steps;
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sim_controller::Quirks;
@@ -18,13 +21,16 @@ use sim_controller::Quirks;
 use crate::backend::SharedBackend;
 use crate::world::{ClusterSpec, World, WorldConfig};
 
-/// How a run's scenarios are configured (set once by the runner).
+/// How a run's scenarios are configured; every scenario's world is handed these by its run.
 #[derive(Clone, Debug)]
 pub struct RunSettings {
     pub seed: u64,
     pub profile: String,
-    /// How long an assertion waits for the world to converge (virtual time).
+    /// How long an assertion waits for the world to converge.
     pub within: Duration,
+    /// How long the world must stand still before an assertion believes what it reads
+    /// (`docs/scenarios.md#settling`).
+    pub settle: Duration,
     /// An external controller command to run per cluster instead of the reference one.
     pub external: Option<String>,
     /// Where external controllers' logs go, a folder per scenario.
@@ -39,6 +45,7 @@ impl Default for RunSettings {
             seed: 0,
             profile: "v2.1.3".into(),
             within: Duration::from_secs(300),
+            settle: Duration::from_secs(15),
             external: None,
             controller_logs: std::path::PathBuf::from("target/latticelab-report/controllers"),
             aws: None,
@@ -46,35 +53,33 @@ impl Default for RunSettings {
     }
 }
 
-static SETTINGS: OnceLock<RunSettings> = OnceLock::new();
-
-pub fn settings() -> RunSettings {
-    SETTINGS.get().cloned().unwrap_or_default()
+/// What a run gives each of its scenarios: the settings and where clusters come from.
+#[derive(Clone)]
+pub struct RunContext {
+    pub settings: RunSettings,
+    pub backend: SharedBackend,
 }
 
-pub fn set_settings(settings: RunSettings) {
-    let _ = SETTINGS.set(settings);
+impl Default for RunContext {
+    fn default() -> Self {
+        Self {
+            settings: RunSettings::default(),
+            backend: Arc::new(crate::backend::embedded::Embedded::default()),
+        }
+    }
 }
 
-static BACKEND: OnceLock<SharedBackend> = OnceLock::new();
-
-/// The cluster backend of this process's run (embedded unless the runner set another).
-pub fn backend() -> SharedBackend {
-    BACKEND.get_or_init(|| std::sync::Arc::new(crate::backend::embedded::Embedded::default())).clone()
-}
-
-/// Sets the run's backend; a process runs its scenarios on one backend.
-pub fn set_backend(backend: SharedBackend) -> anyhow::Result<()> {
-    let kind = backend.kind();
-    BACKEND.set(backend).ok();
-    anyhow::ensure!(BACKEND.get().is_some_and(|b| b.kind() == kind), "this process already runs on another backend");
-    Ok(())
+/// The two clusters of a scenario that declares none, each in its own VPC.
+pub fn default_clusters() -> Vec<ClusterSpec> {
+    vec![ClusterSpec::new("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"), ClusterSpec::new("cluster-b", "vpc-0bbbbbbbbbbbbbbb2")]
 }
 
 /// The world of one scenario: declared in Background steps, started on first use.
 #[derive(cucumber::World)]
 #[world(init = Self::new)]
 pub struct ScenarioWorld {
+    /// Handed over by the run before the first step.
+    pub run: Arc<RunContext>,
     pub seed: u64,
     pub profile: String,
     pub within: Duration,
@@ -85,7 +90,7 @@ pub struct ScenarioWorld {
     /// The scenario's text, for failure bundles.
     pub text: String,
     pub name: String,
-    /// When the scenario began (virtual time).
+    /// When the scenario began.
     pub started_at: Option<tokio::time::Instant>,
 }
 
@@ -101,18 +106,24 @@ impl std::fmt::Debug for ScenarioWorld {
 
 impl ScenarioWorld {
     async fn new() -> Result<Self, std::convert::Infallible> {
-        let s = settings();
-        Ok(Self {
-            seed: s.seed,
-            profile: s.profile,
-            within: s.within,
+        Ok(Self::with_run(Arc::default()))
+    }
+
+    /// A world configured by `run` (its seed is the run's until the runner derives the
+    /// scenario's own).
+    pub fn with_run(run: Arc<RunContext>) -> Self {
+        Self {
+            seed: run.settings.seed,
+            profile: run.settings.profile.clone(),
+            within: run.settings.within,
+            run,
             clusters: vec![],
             networks: vec![],
             world: None,
             text: String::new(),
             name: String::new(),
             started_at: None,
-        })
+        }
     }
 
     /// The running world, started with what the Background declared (two clusters in
@@ -120,22 +131,19 @@ impl ScenarioWorld {
     pub async fn world(&mut self) -> anyhow::Result<&mut World> {
         if self.world.is_none() {
             if self.clusters.is_empty() {
-                self.clusters = vec![
-                    ClusterSpec::new("cluster-a", "vpc-0aaaaaaaaaaaaaaa1"),
-                    ClusterSpec::new("cluster-b", "vpc-0bbbbbbbbbbbbbbb2"),
-                ];
+                self.clusters = default_clusters();
             }
             let mut config = WorldConfig::new(&[]);
             config.clusters = self.clusters.clone();
             config.seed = self.seed;
             config.quirks = Quirks::profile(&self.profile).map_err(anyhow::Error::msg)?;
-            let s = settings();
+            let s = &self.run.settings;
             config.aws = s.aws.clone();
-            config.external = s.external.map(|command| crate::world::external::External {
+            config.external = s.external.clone().map(|command| crate::world::external::External {
                 command,
                 log_dir: s.controller_logs.join(bundle::slug(&self.name)),
             });
-            let world = World::start_on(config, backend().as_ref()).await?;
+            let world = World::start_on(config, self.run.backend.as_ref()).await?;
             for (name, members) in &self.networks {
                 let members: Vec<&str> = members.iter().map(String::as_str).collect();
                 world.service_network(name, &members).await?;
@@ -147,5 +155,10 @@ impl ScenarioWorld {
 
     pub fn started(&self) -> anyhow::Result<&World> {
         self.world.as_ref().ok_or_else(|| anyhow::anyhow!("the world has not started: no step has used it yet"))
+    }
+
+    /// How long the world must stand still before an assertion believes it.
+    pub fn settle(&self) -> Duration {
+        self.run.settings.settle
     }
 }

@@ -1,7 +1,7 @@
 //! Which scenarios a backend can run. A scenario that needs an embedded-only power carries
 //! its tag (`@virtual-time`, `@cluster-faults`); on a backend without that power it is
-//! reported as skipped, with the reason, instead of being run. The step texts that need a
-//! power are known here too, so a test can hold the tags true to the steps.
+//! reported as skipped, with the reason, instead of being run. Which steps need a power is
+//! the catalogue's to say, so a test can hold the tags true to the steps.
 
 use std::path::{Path, PathBuf};
 
@@ -12,19 +12,10 @@ use regex::Regex;
 
 use crate::backend::Power;
 
-/// Whether a step's text (placeholders filled in) needs `power`.
+/// Whether a step's text (placeholders filled in) needs `power`: what the catalogue says of
+/// the step it matches.
 pub fn step_needs(power: Power, text: &str) -> bool {
-    let pattern = match power {
-        Power::VirtualTime => r"^\d+ (?:seconds?|minutes?) pass(?:es)?$",
-        Power::ClusterFaults => {
-            r#"^"[^"]+" (?:drops its watches|expires its watches|conflicts on \S+ \S+ with probability)"#
-        }
-        Power::ReferenceController => r"^the controllers run profile \S+$",
-        Power::LatticeSimulator => {
-            r"^Lattice (?:throttles the next|fails \S+ with probability|hides resources younger than|received (?:at most|at least|exactly) )"
-        }
-    };
-    Regex::new(pattern).expect("a valid pattern").is_match(text.trim())
+    super::catalogue::matching(text.trim()).iter().any(|c| c.doc.needs == Some(power))
 }
 
 /// An examples row: its block's tags, and `(placeholder, value)` pairs.
@@ -175,6 +166,7 @@ mod tests {
         assert!(step_needs(Power::ReferenceController, "the controllers run profile fixed"));
         assert!(step_needs(Power::LatticeSimulator, "Lattice received exactly 1 CreateTargetGroup calls"));
         assert!(step_needs(Power::LatticeSimulator, "Lattice throttles the next 30 calls of all"));
+        assert!(step_needs(Power::LatticeSimulator, "Lattice answers the next 1 RegisterTargets call with 409 ConflictException"));
         assert!(!step_needs(Power::LatticeSimulator, "Lattice holds 2 target groups"));
     }
 

@@ -1,99 +1,77 @@
-//! Re-running a failure bundle: the scenario text, seed and profile it holds, in a fresh
-//! world; then a comparison of outcome and journal.
+//! Re-running a bundle: its scenario text, with the seed and profile it records, through the
+//! same runner as `latticelab run` (its options from the bundle alone); then a comparison of
+//! the outcome and the journal.
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use serde_json::Value;
 
-use super::ScenarioWorld;
-use super::bundle::journal;
+use super::runner::{RunOptions, run_blocking};
 
 #[derive(Debug, PartialEq)]
 pub enum Replay {
+    /// The same outcome (the same failure, or a pass for a kept bundle) and journal.
     Reproduced,
     DifferentJournal { first_difference: String },
     DifferentFailure { was: String, now: String },
 }
 
-/// A replayed scenario's failure (if any) and journal.
-type Outcome = (Option<String>, Value);
-
-pub fn replay_blocking(bundle: &Path) -> anyhow::Result<Replay> {
-    let bundle = bundle.to_path_buf();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()?;
-        runtime.block_on(replay(&bundle))
-    })
-    .join()
-    .map_err(|_| anyhow::anyhow!("the replay panicked"))?
+/// A bundle's journal, or `Null` for a scenario that failed before its world started.
+fn journal_of(dir: &Path) -> anyhow::Result<Value> {
+    let file = dir.join("journal.yaml");
+    if !file.exists() {
+        return Ok(Value::Null);
+    }
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    serde_yaml_ng::from_str(&text).with_context(|| format!("{} is not a journal", file.display()))
 }
 
-pub async fn replay(bundle: &Path) -> anyhow::Result<Replay> {
-    let seed_file: Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(bundle.join("seed.yaml")).context("seed.yaml")?)?;
-    let seed = seed_file["seed"].as_u64().context("seed.yaml: seed")?;
-    let profile = seed_file["profile"].as_str().context("seed.yaml: profile")?.to_string();
-    let text = std::fs::read_to_string(bundle.join("scenario.feature")).context("scenario.feature")?;
-    let was = std::fs::read_to_string(bundle.join("failure.txt")).context("failure.txt")?;
-    let recorded: Value =
-        serde_yaml_ng::from_str(&std::fs::read_to_string(bundle.join("journal.yaml")).context("journal.yaml")?)?;
-
-    let dir = tempfile_dir()?;
-    let feature = dir.join("replay.feature");
-    std::fs::write(&feature, &text)?;
-    let captured: std::sync::Arc<std::sync::Mutex<Option<Outcome>>> = Default::default();
-    let sink = captured.clone();
-    use cucumber::{World as _, WriterExt as _};
-    ScenarioWorld::cucumber()
-        .max_concurrent_scenarios(1)
-        .with_default_cli()
-        .before(move |_, _, _, world| {
-            world.seed = seed;
-            world.profile = profile.clone();
-            Box::pin(async {})
-        })
-        .after(move |_, _, _, finished, world| {
-            let sink = sink.clone();
-            Box::pin(async move {
-                let failure = match finished {
-                    cucumber::event::ScenarioFinished::StepFailed(_, _, e) => Some(format!("{e}")),
-                    cucumber::event::ScenarioFinished::BeforeHookFailed(_) => Some("the before hook failed".into()),
-                    _ => None,
-                };
-                let journal = world.and_then(|w| w.world.as_ref().map(journal)).unwrap_or(Value::Null);
-                *sink.lock().unwrap_or_else(|e| e.into_inner()) = Some((failure, journal));
-            })
-        })
-        .with_writer(
-            cucumber::writer::Basic::raw(std::io::sink(), cucumber::writer::Coloring::Never, 0)
-                .normalized::<ScenarioWorld>(),
-        )
-        .run(&feature)
-        .await;
-    let _ = std::fs::remove_dir_all(&dir);
-    let (failure, now) =
-        captured.lock().unwrap_or_else(|e| e.into_inner()).take().context("the scenario did not run")?;
-    let Some(failure) = failure else {
-        return Ok(Replay::DifferentFailure { was, now: "passed".into() });
+/// Replays `bundle`; blocks on a runner thread of its own.
+pub fn replay_blocking(bundle: &Path) -> anyhow::Result<Replay> {
+    let read = |name: &str| {
+        let file = bundle.join(name);
+        std::fs::read_to_string(&file).with_context(|| format!("{} is not a bundle: no {name}", bundle.display()))
     };
-    if failure.trim() != was.trim() {
-        return Ok(Replay::DifferentFailure { was, now: format!("failed with\n  {failure}") });
+    let seed: Value = serde_yaml_ng::from_str(&read("seed.yaml")?).context("seed.yaml")?;
+    let recorded_seed = seed["seed"].as_u64().context("seed.yaml has no seed")?;
+    let run_seed = seed["runSeed"].as_u64().context("seed.yaml has no runSeed")?;
+    let profile = seed["profile"].as_str().context("seed.yaml has no profile")?.to_string();
+    let text = read("scenario.feature")?;
+    let was = read("failure.txt")?;
+    let recorded = journal_of(bundle)?;
+
+    let dir = tempfile::tempdir().context("a scratch directory for the replay")?;
+    let feature = dir.path().join("replay.feature");
+    std::fs::write(&feature, &text)?;
+    let report = dir.path().join("report");
+    let outcome = run_blocking(RunOptions {
+        paths: vec![feature],
+        seed: run_seed,
+        profile,
+        report: report.clone(),
+        keep_bundles: true,
+        quiet: true,
+        concurrency: 1,
+        ..RunOptions::default()
+    })?;
+    anyhow::ensure!(outcome.problems.is_empty(), "the bundle's scenario does not check: {}", outcome.problems.join("; "));
+    let replayed = outcome.bundles.first().context("the replay ran no scenario")?;
+    let replayed_seed: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(replayed.join("seed.yaml"))?)?;
+    anyhow::ensure!(
+        replayed_seed["seed"].as_u64() == Some(recorded_seed),
+        "the replay drew seed {} where the bundle recorded {recorded_seed}: the scenario's feature or name changed",
+        replayed_seed["seed"]
+    );
+    let now = std::fs::read_to_string(replayed.join("failure.txt"))?;
+    if now.trim() != was.trim() {
+        return Ok(Replay::DifferentFailure { was, now });
     }
-    if now != recorded {
-        return Ok(Replay::DifferentJournal { first_difference: first_difference(&recorded, &now, "") });
+    let journal = journal_of(replayed)?;
+    if journal != recorded {
+        return Ok(Replay::DifferentJournal { first_difference: first_difference(&recorded, &journal, "") });
     }
     Ok(Replay::Reproduced)
-}
-
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "latticelab-replay-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_nanos()
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 /// The path of the first place two JSON values differ.

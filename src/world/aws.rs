@@ -1,15 +1,14 @@
 //! Real AWS as a world's Lattice (`latticelab run --lattice aws`). Every create call the
 //! harness and its reference controllers make carries the run's tag ([`RUN_ID_TAG`]); what
-//! assertions see is the part of the account that carries it, read back through the API in
-//! the simulator's state shape; and all of it is deleted when a world is released and again
-//! when the run ends, failed or not.
+//! assertions see is the part of the account that carries it, read through the same typed
+//! view as the simulator ([`super::view`]); and all of it is deleted when a world is released
+//! and again when the run ends, failed or not.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use aws_sdk_vpclattice::Client;
-use aws_sdk_vpclattice::types::RuleAction;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
@@ -17,7 +16,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// The tag every resource of a run carries; its value is the run id.
 pub const RUN_ID_TAG: &str = "latticelab-run-id";
@@ -108,145 +107,10 @@ impl AwsLattice {
         self.vpcs.get(scenario_vpc).cloned().unwrap_or_else(|| scenario_vpc.into())
     }
 
-    /// The run's part of the account in the simulator's state shape, VPC ids mapped back to
-    /// the scenario's and the run's tag left out.
-    pub async fn read_state(&self) -> anyhow::Result<Value> {
-        read_state(&self.client, &self.run_id, &self.vpcs).await
-    }
-
     /// Deletes everything that carries the run's tag, children first, waiting out what
     /// Lattice still reports in use (associations being deleted, targets draining).
     pub async fn delete_run(&self) -> anyhow::Result<()> {
         delete_run(&self.client, &self.run_id).await
-    }
-}
-
-fn records(items: Vec<Value>) -> Value {
-    let map: Map<String, Value> =
-        items.into_iter().map(|r| (r["id"].as_str().unwrap_or_default().to_string(), r)).collect();
-    Value::Object(map)
-}
-
-/// The tags of `arn` as JSON; whether they carry `run_id`.
-async fn tags_of(client: &Client, arn: &str, run_id: &str) -> anyhow::Result<(Map<String, Value>, bool)> {
-    let out =
-        client.list_tags_for_resource().resource_arn(arn).send().await.with_context(|| format!("tags of {arn}"))?;
-    let mut tags: Map<String, Value> =
-        out.tags().into_iter().flatten().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    let ours = tags.remove(RUN_ID_TAG).is_some_and(|v| v == run_id);
-    Ok((tags, ours))
-}
-
-async fn read_state(client: &Client, run_id: &str, vpcs: &BTreeMap<String, String>) -> anyhow::Result<Value> {
-    let back: HashMap<&str, &str> = vpcs.iter().map(|(s, r)| (r.as_str(), s.as_str())).collect();
-    let back = |vpc: &str| back.get(vpc).map_or(vpc.to_string(), |s| s.to_string());
-    let mut tags = Map::new();
-
-    let mut networks = Vec::new();
-    let mut vpc_associations = Vec::new();
-    for sn in client.list_service_networks().into_paginator().items().send().try_collect().await? {
-        let arn = sn.arn().unwrap_or_default().to_string();
-        let (t, ours) = tags_of(client, &arn, run_id).await?;
-        if !ours {
-            continue;
-        }
-        let id = sn.id().unwrap_or_default().to_string();
-        tags.insert(arn.clone(), Value::Object(t));
-        networks.push(json!({"id": id, "arn": arn, "name": sn.name()}));
-        let associations =
-            client.list_service_network_vpc_associations().service_network_identifier(&id).into_paginator();
-        for a in associations.items().send().try_collect().await? {
-            vpc_associations
-                .push(json!({"id": a.id(), "serviceNetworkId": id, "vpcId": back(a.vpc_id().unwrap_or_default()),
-                                         "status": a.status().map(|s| s.as_str().to_string())}));
-        }
-    }
-
-    let mut services = Vec::new();
-    let (mut listeners, mut rules, mut service_associations) = (Vec::new(), Vec::new(), Vec::new());
-    for svc in client.list_services().into_paginator().items().send().try_collect().await? {
-        let arn = svc.arn().unwrap_or_default().to_string();
-        let (t, ours) = tags_of(client, &arn, run_id).await?;
-        if !ours {
-            continue;
-        }
-        let id = svc.id().unwrap_or_default().to_string();
-        tags.insert(arn.clone(), Value::Object(t));
-        services.push(
-            json!({"id": id, "arn": arn, "name": svc.name(), "status": svc.status().map(|s| s.as_str().to_string())}),
-        );
-        let associations = client.list_service_network_service_associations().service_identifier(&id).into_paginator();
-        for a in associations.items().send().try_collect().await? {
-            service_associations
-                .push(json!({"id": a.id(), "serviceId": id, "serviceNetworkId": a.service_network_id(),
-                                             "status": a.status().map(|s| s.as_str().to_string())}));
-        }
-        for l in client.list_listeners().service_identifier(&id).into_paginator().items().send().try_collect().await? {
-            let lid = l.id().unwrap_or_default().to_string();
-            listeners.push(json!({"id": lid, "arn": l.arn(), "serviceId": id, "name": l.name(), "port": l.port(),
-                                  "protocol": l.protocol().map(|p| p.as_str().to_string())}));
-            let listed = client.list_rules().service_identifier(&id).listener_identifier(&lid).into_paginator();
-            for r in listed.items().send().try_collect().await? {
-                let rule = client
-                    .get_rule()
-                    .service_identifier(&id)
-                    .listener_identifier(&lid)
-                    .rule_identifier(r.id().unwrap_or_default())
-                    .send()
-                    .await
-                    .context("GetRule")?;
-                rules.push(json!({"id": r.id(), "arn": r.arn(), "serviceId": id, "listenerId": lid, "name": r.name(),
-                                  "isDefault": r.is_default(), "priority": r.priority(), "action": action(rule.action())}));
-            }
-        }
-    }
-
-    let mut groups = Vec::new();
-    for tg in client.list_target_groups().into_paginator().items().send().try_collect().await? {
-        let arn = tg.arn().unwrap_or_default().to_string();
-        let (t, ours) = tags_of(client, &arn, run_id).await?;
-        if !ours {
-            continue;
-        }
-        let id = tg.id().unwrap_or_default().to_string();
-        tags.insert(arn.clone(), Value::Object(t));
-        let targets: Vec<Value> = client
-            .list_targets()
-            .target_group_identifier(&id)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await?
-            .iter()
-            .map(|x| json!({"id": x.id(), "port": x.port(), "status": x.status().map(|s| s.as_str().to_string())}))
-            .collect();
-        groups.push(json!({"id": id, "arn": arn, "name": tg.name(),
-            "config": {"port": tg.port(), "protocol": tg.protocol().map(|p| p.as_str().to_string()),
-                       "vpcIdentifier": back(tg.vpc_identifier().unwrap_or_default())},
-            "targets": targets, "phase": {"status": tg.status().map(|s| s.as_str().to_string())}}));
-    }
-
-    Ok(json!({
-        "serviceNetworks": records(networks),
-        "serviceNetworkVpcAssociations": records(vpc_associations),
-        "services": records(services),
-        "serviceNetworkServiceAssociations": records(service_associations),
-        "listeners": records(listeners),
-        "rules": records(rules),
-        "targetGroups": records(groups),
-        "tags": tags,
-    }))
-}
-
-/// A rule action as the simulator's state writes it.
-fn action(action: Option<&RuleAction>) -> Value {
-    match action {
-        Some(RuleAction::Forward(f)) => json!({"forward": {"targetGroups": f.target_groups().iter()
-            .map(|t| json!({"targetGroupIdentifier": t.target_group_identifier(), "weight": t.weight()}))
-            .collect::<Vec<_>>()}}),
-        Some(RuleAction::FixedResponse(r)) => json!({"fixedResponse": {"statusCode": r.status_code()}}),
-        _ => Value::Null,
     }
 }
 
@@ -286,67 +150,55 @@ macro_rules! delete {
 }
 
 async fn delete_run(client: &Client, run_id: &str) -> anyhow::Result<()> {
-    let state = read_state(client, run_id, &BTreeMap::new()).await?;
-    let ids =
-        |kind: &str| -> Vec<Value> { state[kind].as_object().into_iter().flat_map(|m| m.values().cloned()).collect() };
-    let s = |v: &Value, k: &str| v[k].as_str().unwrap_or_default().to_string();
-    for rule in ids("rules").iter().filter(|r| r["isDefault"] != true) {
-        let (svc, l, r) = (s(rule, "serviceId"), s(rule, "listenerId"), s(rule, "id"));
+    let scope = super::view::Scope { only_tagged: Some((RUN_ID_TAG.to_string(), run_id.to_string())), ..Default::default() };
+    let view = super::view::read(client, &scope).await?;
+    for rule in view.rules.iter().filter(|r| !r.is_default) {
+        let (svc, l, r) = (&rule.service_id, &rule.listener_id, &rule.id);
         delete!(
             &format!("rule {r}"),
-            client.delete_rule().service_identifier(&svc).listener_identifier(&l).rule_identifier(&r)
+            client.delete_rule().service_identifier(svc).listener_identifier(l).rule_identifier(r)
         );
     }
-    for l in ids("listeners") {
-        let (svc, id) = (s(&l, "serviceId"), s(&l, "id"));
-        delete!(&format!("listener {id}"), client.delete_listener().service_identifier(&svc).listener_identifier(&id));
-    }
-    for a in ids("serviceNetworkServiceAssociations") {
-        let id = s(&a, "id");
+    for l in &view.listeners {
         delete!(
-            &format!("service association {id}"),
-            client.delete_service_network_service_association().service_network_service_association_identifier(&id)
+            &format!("listener {}", l.id),
+            client.delete_listener().service_identifier(&l.service_id).listener_identifier(&l.id)
         );
     }
-    for svc in ids("services") {
-        let id = s(&svc, "id");
-        delete!(&format!("service {id}"), client.delete_service().service_identifier(&id));
+    for a in &view.service_associations {
+        delete!(
+            &format!("service association {}", a.id),
+            client.delete_service_network_service_association().service_network_service_association_identifier(&a.id)
+        );
     }
-    for tg in ids("targetGroups") {
-        let id = s(&tg, "id");
-        let targets: Vec<aws_sdk_vpclattice::types::Target> = tg["targets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| {
-                aws_sdk_vpclattice::types::Target::builder()
-                    .id(t["id"].as_str().unwrap_or_default())
-                    .set_port(t["port"].as_i64().map(|p| p as i32))
-                    .build()
-                    .ok()
-            })
+    for svc in &view.services {
+        delete!(&format!("service {}", svc.id), client.delete_service().service_identifier(&svc.id));
+    }
+    for tg in &view.target_groups {
+        let targets: Vec<aws_sdk_vpclattice::types::Target> = tg
+            .targets
+            .iter()
+            .filter_map(|t| aws_sdk_vpclattice::types::Target::builder().id(&t.id).port(t.port).build().ok())
             .collect();
         if !targets.is_empty() {
             client
                 .deregister_targets()
-                .target_group_identifier(&id)
+                .target_group_identifier(&tg.id)
                 .set_targets(Some(targets))
                 .send()
                 .await
-                .with_context(|| format!("deregistering the targets of {id}"))?;
+                .with_context(|| format!("deregistering the targets of {}", tg.id))?;
         }
-        delete!(&format!("target group {id}"), client.delete_target_group().target_group_identifier(&id));
+        delete!(&format!("target group {}", tg.id), client.delete_target_group().target_group_identifier(&tg.id));
     }
-    for a in ids("serviceNetworkVpcAssociations") {
-        let id = s(&a, "id");
+    for a in &view.vpc_associations {
         delete!(
-            &format!("VPC association {id}"),
-            client.delete_service_network_vpc_association().service_network_vpc_association_identifier(&id)
+            &format!("VPC association {}", a.id),
+            client.delete_service_network_vpc_association().service_network_vpc_association_identifier(&a.id)
         );
     }
-    for sn in ids("serviceNetworks") {
-        let id = s(&sn, "id");
-        delete!(&format!("service network {id}"), client.delete_service_network().service_network_identifier(&id));
+    for sn in &view.service_networks {
+        delete!(&format!("service network {}", sn.id), client.delete_service_network().service_network_identifier(&sn.id));
     }
     Ok(())
 }

@@ -45,7 +45,8 @@ impl ControllerEnv {
             ("AWS_REGION", self.region.clone()),
             ("LATTICE_ENDPOINT", self.lattice_endpoint.clone()),
             ("DISABLE_TAGGING_SERVICE_API", "true".into()),
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.into()),
+            // A key of its own per cluster, so the simulator's journal tells the controllers apart.
+            ("AWS_ACCESS_KEY_ID", super::access_key_of(&self.cluster_name)),
             ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
         ]
     }

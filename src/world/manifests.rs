@@ -8,6 +8,21 @@ use serde_json::Value;
 
 use super::World;
 
+/// A Kubernetes client error as a sentence: an API server's refusal as its code, reason and
+/// message (kube's own display repeats the whole `Status` in debug form).
+pub fn kube_error(e: kube::Error) -> anyhow::Error {
+    match e {
+        kube::Error::Api(status) => {
+            let mut text = format!("{} {}: {}", status.code, status.reason, status.message);
+            if status.message.is_empty() {
+                text = format!("{} {}", status.code, status.reason);
+            }
+            anyhow::anyhow!(text)
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
 /// What one manifest document became.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Applied {
@@ -82,12 +97,24 @@ impl World {
     /// [`World::apply`] under another field manager: the same content applied by a second
     /// manager changes `managedFields`, so watchers see a MODIFIED event with an unchanged spec.
     pub async fn apply_as(&self, cluster: &str, yaml: &str, manager: &str) -> anyhow::Result<Vec<Applied>> {
-        let mut applied = Vec::new();
+        let mut documents = Vec::new();
         for (i, doc) in serde_yaml_ng::Deserializer::from_str(yaml).enumerate() {
             let value = Value::deserialize(doc).with_context(|| format!("document {} is not valid YAML", i + 1))?;
-            if value.is_null() {
-                continue;
+            if !value.is_null() {
+                documents.push(value);
             }
+        }
+        self.apply_documents_as(cluster, &documents, manager).await
+    }
+
+    /// [`World::apply`] of documents already parsed.
+    pub async fn apply_documents(&self, cluster: &str, documents: &[Value]) -> anyhow::Result<Vec<Applied>> {
+        self.apply_documents_as(cluster, documents, "latticelab").await
+    }
+
+    async fn apply_documents_as(&self, cluster: &str, documents: &[Value], manager: &str) -> anyhow::Result<Vec<Applied>> {
+        let mut applied = Vec::new();
+        for (i, value) in documents.iter().enumerate() {
             let api_version =
                 value["apiVersion"].as_str().with_context(|| format!("document {}: apiVersion is missing", i + 1))?;
             let kind = value["kind"].as_str().with_context(|| format!("document {}: kind is missing", i + 1))?;
@@ -96,17 +123,20 @@ impl World {
                 .with_context(|| format!("document {}: metadata.name is missing", i + 1))?
                 .to_string();
             let namespace = value["metadata"]["namespace"].as_str().map(String::from);
-            let (api, namespaced) = self.api(cluster, api_version, kind, namespace.as_deref()).await?;
+            let (api, namespaced) = self
+                .api(cluster, api_version, kind, namespace.as_deref())
+                .await
+                .with_context(|| format!("document {}", i + 1))?;
             if !namespaced && namespace.is_some() {
                 bail!("document {}: {kind} is cluster-scoped but names a namespace", i + 1);
             }
             // Like kubectl, an apply that meets a conflict is tried again (a few times).
             let mut attempt = 0;
             loop {
-                match api.patch(&name, &PatchParams::apply(manager).force(), &Patch::Apply(&value)).await {
+                match api.patch(&name, &PatchParams::apply(manager).force(), &Patch::Apply(value)).await {
                     Ok(_) => break,
                     Err(kube::Error::Api(s)) if s.code == 409 && attempt < 5 => attempt += 1,
-                    Err(e) => return Err(anyhow::Error::new(e).context(format!("applying {kind} {name} to {cluster}"))),
+                    Err(e) => return Err(kube_error(e).context(format!("applying {kind} {name} to {cluster}"))),
                 }
             }
             applied.push(Applied {
@@ -134,7 +164,7 @@ impl World {
         match api.delete(name, &Default::default()).await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(kube_error(e).context(format!("deleting {kind} {name} from {cluster}"))),
         }
     }
 
@@ -149,7 +179,9 @@ impl World {
         patch: &Value,
     ) -> anyhow::Result<()> {
         let (api, _) = self.api(cluster, api_version, kind, namespace).await?;
-        api.patch(name, &PatchParams::default(), &Patch::Merge(patch)).await?;
+        api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+            .await
+            .map_err(|e| kube_error(e).context(format!("patching {kind} {name} in {cluster}")))?;
         Ok(())
     }
 
@@ -163,7 +195,8 @@ impl World {
         name: &str,
     ) -> anyhow::Result<Option<Value>> {
         let (api, _) = self.api(cluster, api_version, kind, namespace).await?;
-        Ok(api.get_opt(name).await?.map(|o| serde_json::to_value(o).unwrap_or_default()))
+        let got = api.get_opt(name).await.map_err(|e| kube_error(e).context(format!("reading {kind} {name} in {cluster}")))?;
+        Ok(got.map(|o| serde_json::to_value(o).unwrap_or_default()))
     }
 }
 
@@ -215,6 +248,24 @@ impl World {
             }
         }
         Ok(Value::Object(out))
+    }
+
+    /// Replaces the endpoints of Service `namespace/name` (as scaling its pods would): one
+    /// ready endpoint per address, on the ports its EndpointSlice already has.
+    pub async fn set_endpoints(&self, cluster: &str, namespace: &str, name: &str, addresses: &[&str]) -> anyhow::Result<()> {
+        let slices = self.objects(cluster, "discovery.k8s.io/v1", "EndpointSlice").await?;
+        let slice = slices
+            .iter()
+            .find(|s| {
+                s["metadata"]["namespace"] == namespace && s["metadata"]["labels"]["kubernetes.io/service-name"] == name
+            })
+            .with_context(|| format!("service {namespace}/{name} in {cluster} has no EndpointSlice"))?;
+        let endpoints: Vec<Value> =
+            addresses.iter().map(|a| serde_json::json!({"addresses": [a], "conditions": {"ready": true}})).collect();
+        let doc = serde_json::json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": slice["metadata"]["name"], "namespace": namespace, "labels": slice["metadata"]["labels"]},
+            "addressType": slice["addressType"], "ports": slice["ports"], "endpoints": endpoints});
+        self.apply_documents(cluster, &[doc]).await.map(|_| ())
     }
 
     /// What this world applied, per cluster, in order.

@@ -2,11 +2,14 @@
 //! default), one Lattice simulator, one reference controller per cluster, one seed, and time
 //! that is virtual whenever the tokio clock is paused.
 
+pub mod activity;
 pub mod aws;
 mod cleanup;
 pub mod external;
-pub mod inspect;
 mod manifests;
+mod invariants;
+pub mod orphans;
+pub mod view;
 
 use std::time::Duration;
 
@@ -19,8 +22,8 @@ use sim_lattice::client::InProcessHttpClient;
 use sim_lattice::state::{DEFAULT_ACCOUNT_ID, DEFAULT_REGION};
 use sim_lattice::{Simulator, SimulatorOptions, wire};
 
-pub use inspect::Group;
 pub use manifests::Applied;
+pub use view::LatticeView;
 
 use crate::backend::{BackendCluster, ClusterBackend, embedded::Embedded};
 
@@ -105,24 +108,57 @@ pub struct World {
     /// The simulator on loopback, for external controllers: its endpoint, and what stops it.
     pub lattice_endpoint: Option<String>,
     _lattice_server: Option<tokio::sync::oneshot::Sender<()>>,
-    /// On real AWS: the run's part of the account, as last read ([`World::refresh_lattice`]).
-    aws_state: std::sync::Mutex<Value>,
+    /// What assertions read Lattice through: an observer of the simulator (no faults, no
+    /// journal entries), or the run's AWS client.
+    observer: aws_sdk_vpclattice::Client,
 }
 
-/// The SDK client a controller (or an observer) in this world uses: in-process, its own retry
-/// partition, the controller's retry policy.
-pub fn lattice_client(sim: &Simulator, config: &ControllerConfig) -> aws_sdk_vpclattice::Client {
+/// The access key the controller of `cluster` signs its Lattice calls with (the simulator
+/// accepts any): the journal names it, so calls can be counted per controller.
+pub fn access_key_of(cluster: &str) -> String {
+    format!("AKIDLATTICELAB-{cluster}")
+}
+
+/// The access key of the harness's own setup calls (service networks, someone's retag).
+pub const HARNESS_ACCESS_KEY: &str = "AKIDLATTICELAB-HARNESS";
+
+/// The SDK client a controller in this world uses: in-process, its own retry partition, the
+/// controller's retry policy, signed with `access_key`.
+pub fn lattice_client(sim: &Simulator, config: &ControllerConfig, access_key: &str) -> aws_sdk_vpclattice::Client {
+    lattice_client_over(config, access_key, InProcessHttpClient::new(wire::router(sim.clone())))
+}
+
+fn lattice_client_over(
+    config: &ControllerConfig,
+    access_key: &str,
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+) -> aws_sdk_vpclattice::Client {
     // The controller's retry policy without jitter: the SDK draws jitter from the OS, and a
     // world's timeline must depend on its seed alone.
     let retries = aws_sdk_vpclattice::config::retry::RetryConfig::standard()
         .with_max_attempts(20)
         .with_use_static_exponential_base(true);
+    let credentials = aws_sdk_vpclattice::config::Credentials::new(
+        access_key,
+        external::SECRET_ACCESS_KEY,
+        None,
+        None,
+        "latticelab-world",
+    );
     let conf = sim_controller::sdk::lattice_config(config)
+        .credentials_provider(credentials)
         .retry_config(retries)
         .endpoint_url("http://lattice.in-process.invalid")
-        .http_client(InProcessHttpClient::new(wire::router(sim.clone())))
+        .http_client(http)
         .build();
     aws_sdk_vpclattice::Client::from_conf(conf)
+}
+
+/// The harness's reader of the simulator: an observer, whose calls meet no fault and leave
+/// no journal entry.
+fn observer_of(sim: &Simulator) -> aws_sdk_vpclattice::Client {
+    let cc = ControllerConfig::new("latticelab-observer", "vpc-0000000000000000", DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
+    lattice_client_over(&cc, HARNESS_ACCESS_KEY, InProcessHttpClient::observer(wire::router(sim.clone())))
 }
 
 impl World {
@@ -172,6 +208,10 @@ impl World {
             }
             clusters.push(wc);
         }
+        let observer = match &config.aws {
+            Some(aws) => aws.client.clone(),
+            None => observer_of(&sim),
+        };
         Ok(World {
             sim,
             clusters,
@@ -180,7 +220,7 @@ impl World {
             discovered: Default::default(),
             lattice_endpoint,
             _lattice_server: lattice_server,
-            aws_state: std::sync::Mutex::new(Value::Null),
+            observer,
         })
     }
 
@@ -210,7 +250,7 @@ impl World {
             return sim_controller::start(wc.client.clone(), aws.client.clone(), cc).await;
         }
         let cc = Self::with_world_clock(Self::controller_config(&wc.spec, config, index), sim.clock());
-        let lattice = lattice_client(sim, &cc);
+        let lattice = lattice_client(sim, &cc, &access_key_of(&wc.spec.name));
         sim_controller::start(wc.client.clone(), lattice, cc).await
     }
 
@@ -227,7 +267,7 @@ impl World {
         );
         change(&mut cc);
         self.clusters[index].controller = None;
-        let lattice = lattice_client(&self.sim, &cc);
+        let lattice = lattice_client(&self.sim, &cc, &access_key_of(name));
         self.clusters[index].controller =
             Some(sim_controller::start(self.clusters[index].client.clone(), lattice, cc).await);
         Ok(())
@@ -252,7 +292,20 @@ impl World {
         }
         let cc =
             ControllerConfig::new("latticelab-harness", "vpc-0000000000000000", DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
-        lattice_client(&self.sim, &cc)
+        lattice_client(&self.sim, &cc, HARNESS_ACCESS_KEY)
+    }
+
+    /// Lattice as assertions see it now, in Lattice's own terms (on real AWS: the run's
+    /// resources, VPC ids mapped back to the scenario's).
+    pub async fn view(&self) -> anyhow::Result<LatticeView> {
+        let scope = match &self.config.aws {
+            Some(aws) => view::Scope {
+                only_tagged: Some((aws::RUN_ID_TAG.to_string(), aws.run_id.clone())),
+                vpc_names: aws.vpcs.iter().map(|(scenario, real)| (real.clone(), scenario.clone())).collect(),
+            },
+            None => view::Scope::default(),
+        };
+        view::read(&self.observer, &scope).await.context("reading Lattice")
     }
 
     /// Creates a service network and associates it with the VPCs of `clusters`.
@@ -276,10 +329,12 @@ impl World {
         Ok(id)
     }
 
-    /// The whole Lattice state of the default account and region (read-only inspection).
+    /// The simulator's snapshot of the default account and region (its control surface's
+    /// `GET /_latticelab/snapshot`), for tests that compare whole states; `Null` when Lattice
+    /// is real AWS. Assertions read [`World::view`] instead.
     pub fn lattice_state(&self) -> Value {
         if self.config.aws.is_some() {
-            return self.aws_state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            return Value::Null;
         }
         let snapshot = self.sim.snapshot_json();
         snapshot[format!("{DEFAULT_ACCOUNT_ID}/{DEFAULT_REGION}")].clone()
@@ -291,16 +346,6 @@ impl World {
             let process = c.external.as_ref()?;
             process.exited().map(|why| format!("the controller of {} exited: {why}", c.spec.name))
         })
-    }
-
-    /// Reads the run's part of the account again, on real AWS (the simulator's state is
-    /// always current).
-    pub async fn refresh_lattice(&self) -> anyhow::Result<()> {
-        if let Some(aws) = &self.config.aws {
-            let state = aws.read_state().await.context("reading the run's Lattice resources")?;
-            *self.aws_state.lock().unwrap_or_else(|e| e.into_inner()) = state;
-        }
-        Ok(())
     }
 
     /// Waits for `check` on the world (virtual time under a paused clock).

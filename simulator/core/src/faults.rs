@@ -64,6 +64,9 @@ pub enum FaultTrigger {
     Count(u32),
     /// Each covered call with this probability, drawn from the world's seed.
     Probability(f64),
+    /// Every covered call until this virtual time (milliseconds on the simulator's clock);
+    /// the plan is dropped once it has passed.
+    UntilMs(u64),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,8 +106,8 @@ impl FaultPlans {
         &self.plans
     }
 
-    /// Decides what happens to one call of `operation`, consuming counted plans.
-    pub fn decide(&mut self, operation: &str, rng: &SeededRng) -> FaultDecision {
+    /// Decides what happens to one call of `operation` at `now_ms`, consuming counted plans.
+    pub fn decide(&mut self, operation: &str, rng: &SeededRng, now_ms: u64) -> FaultDecision {
         let mut decision = FaultDecision::default();
         for plan in self.plans.iter_mut().filter(|p| p.scope.covers(operation)) {
             let fires = match &mut plan.trigger {
@@ -114,6 +117,7 @@ impl FaultPlans {
                     true
                 }
                 FaultTrigger::Probability(p) => rng.chance(*p),
+                FaultTrigger::UntilMs(until) => now_ms < *until,
             };
             if !fires {
                 continue;
@@ -128,7 +132,11 @@ impl FaultPlans {
                 }
             }
         }
-        self.plans.retain(|p| p.trigger != FaultTrigger::Count(0));
+        self.plans.retain(|p| match p.trigger {
+            FaultTrigger::Count(n) => n > 0,
+            FaultTrigger::UntilMs(until) => now_ms < until,
+            FaultTrigger::Probability(_) => true,
+        });
         decision
     }
 }
@@ -160,11 +168,22 @@ mod tests {
         let rng = SeededRng::new(1);
         let mut plans = FaultPlans::default();
         plans.add(throttle(FaultScope::Operation("ListTargets".into()), FaultTrigger::Count(2)));
-        assert_eq!(plans.decide("GetTargetGroup", &rng).error, None);
-        assert!(plans.decide("ListTargets", &rng).error.is_some());
-        assert!(plans.decide("ListTargets", &rng).error.is_some());
-        assert_eq!(plans.decide("ListTargets", &rng).error, None);
+        assert_eq!(plans.decide("GetTargetGroup", &rng, 0).error, None);
+        assert!(plans.decide("ListTargets", &rng, 0).error.is_some());
+        assert!(plans.decide("ListTargets", &rng, 0).error.is_some());
+        assert_eq!(plans.decide("ListTargets", &rng, 0).error, None);
         assert!(plans.plans().is_empty(), "spent plans are dropped");
+    }
+
+    #[test]
+    fn timed_plans_fire_until_their_time_and_then_go() {
+        let rng = SeededRng::new(1);
+        let mut plans = FaultPlans::default();
+        plans.add(throttle(FaultScope::Operation("ListTargets".into()), FaultTrigger::UntilMs(1_000)));
+        assert!(plans.decide("ListTargets", &rng, 0).error.is_some());
+        assert!(plans.decide("ListTargets", &rng, 999).error.is_some());
+        assert_eq!(plans.decide("ListTargets", &rng, 1_000).error, None);
+        assert!(plans.plans().is_empty(), "a plan past its time is dropped");
     }
 
     #[test]
@@ -173,7 +192,7 @@ mod tests {
             let rng = SeededRng::new(seed);
             let mut plans = FaultPlans::default();
             plans.add(throttle(FaultScope::All, FaultTrigger::Probability(0.5)));
-            (0..64).map(|_| plans.decide("X", &rng).error.is_some()).collect::<Vec<_>>()
+            (0..64).map(|_| plans.decide("X", &rng, 0).error.is_some()).collect::<Vec<_>>()
         };
         assert_eq!(run(9), run(9));
         let fired = run(9).iter().filter(|f| **f).count();
@@ -195,11 +214,11 @@ mod tests {
             trigger: FaultTrigger::Count(1),
         });
         plans.add(throttle(FaultScope::All, FaultTrigger::Count(1)));
-        let d = plans.decide("ListServices", &rng);
+        let d = plans.decide("ListServices", &rng, 0);
         assert_eq!(d.delay_ms, 30);
         assert_eq!(d.hide_newer_than_secs, Some(5));
         assert!(matches!(d.error, Some(FaultKind::Throttling { .. })));
         plans.clear();
-        assert_eq!(plans.decide("ListServices", &rng), FaultDecision::default());
+        assert_eq!(plans.decide("ListServices", &rng, 0), FaultDecision::default());
     }
 }

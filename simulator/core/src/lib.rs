@@ -19,5 +19,5 @@ pub use clock::Clock;
 pub use eventually::{TimedOut, eventually};
 pub use faults::{FaultDecision, FaultKind, FaultPlan, FaultPlans, FaultScope, FaultTrigger};
 pub use ids::IdGenerator;
-pub use journal::{Journal, JournalEntry};
+pub use journal::{Call, Journal, JournalEntry};
 pub use rng::SeededRng;

@@ -22,6 +22,13 @@ impl SeededRng {
         self.seed
     }
 
+    /// An independent stream for one component, derived from this stream's seed and the
+    /// component's label alone — not from draws — so that one component drawing more (a
+    /// fault plan deciding) never shifts another's stream (ids).
+    pub fn fork(&self, label: &str) -> SeededRng {
+        SeededRng::new(fork_seed(self.seed, label))
+    }
+
     pub fn next_u64(&self) -> u64 {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).next_u64()
     }
@@ -55,6 +62,16 @@ impl SeededRng {
     }
 }
 
+/// A sub-seed of `seed` for `label` (FNV-1a over both: stable across platforms and releases).
+pub fn fork_seed(seed: u64, label: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in seed.to_le_bytes().into_iter().chain([0xff]).chain(label.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +83,18 @@ mod tests {
         let ys: Vec<u64> = (0..5).map(|_| b.next_u64()).collect();
         assert_eq!(xs, ys);
         assert_ne!(xs, (0..5).map(|_| SeededRng::new(8).next_u64()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn forks_are_independent_of_draws_and_of_each_other() {
+        let a = SeededRng::new(7);
+        let ids = a.fork("ids");
+        let first: Vec<u64> = (0..3).map(|_| ids.next_u64()).collect();
+        let b = SeededRng::new(7);
+        let _ = (b.fork("faults").next_u64(), b.next_u64());
+        assert_eq!(b.fork("ids").next_u64(), first[0], "drawing from a sibling or the parent does not shift a fork");
+        assert_ne!(a.fork("ids").next_u64(), a.fork("faults").next_u64());
+        assert_ne!(fork_seed(7, "ids"), fork_seed(8, "ids"));
     }
 
     #[test]

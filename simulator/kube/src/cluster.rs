@@ -99,8 +99,10 @@ const BOOTSTRAP_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public"
 impl Cluster {
     pub fn new(config: ClusterConfig) -> Result<Self, String> {
         let network = ServiceNetwork::new(&config.service_cidr)?;
-        let rng = SeededRng::new(config.seed);
-        let fault_rng = SeededRng::new(config.seed ^ 0x6b75_6265);
+        // Names and fault decisions on separate streams: one more fault plan does not shift
+        // every later generated name.
+        let seed = SeededRng::new(config.seed);
+        let (rng, fault_rng) = (seed.fork("names"), seed.fork("faults"));
         let mut store = Store::new(network, rng, config.clock.clone());
         bootstrap(&mut store, &config)?;
         let (watch_signal, _) = watch::channel(WatchSignal::None);
@@ -158,6 +160,12 @@ impl Cluster {
         self.store().count()
     }
 
+    /// How much the objects have changed so far, and when they last did (events and leases
+    /// left out).
+    pub fn activity(&self) -> crate::store::Activity {
+        self.store().activity()
+    }
+
     /// Every API request served so far, in order.
     pub fn journal(&self) -> Vec<Request> {
         self.inner.journal.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -194,7 +202,7 @@ impl Cluster {
     }
 
     pub(crate) fn decide(&self, operation: &str) -> FaultDecision {
-        self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(operation, &self.inner.fault_rng)
+        self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(operation, &self.inner.fault_rng, self.inner.config.clock.now_ms())
     }
 
     /// Ends every open watch stream now, as a dropped connection would; clients re-watch

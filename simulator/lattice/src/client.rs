@@ -15,21 +15,33 @@ use tower::ServiceExt;
 #[derive(Clone, Debug)]
 pub struct InProcessHttpClient {
     router: axum::Router,
+    /// Marks every request as an observer's (`wire::auth::OBSERVER_HEADER`).
+    observer: bool,
 }
 
 impl InProcessHttpClient {
     #[allow(clippy::new_ret_no_self)] // the SDK takes a SharedHttpClient, so that is what we hand out
     pub fn new(router: axum::Router) -> SharedHttpClient {
-        SharedHttpClient::new(Self { router })
+        SharedHttpClient::new(Self { router, observer: false })
+    }
+
+    /// A client whose calls only observe: no faults, no journal entries, no draws from the
+    /// seeded streams — what assertions read the state through.
+    pub fn observer(router: axum::Router) -> SharedHttpClient {
+        SharedHttpClient::new(Self { router, observer: true })
     }
 }
 
 impl HttpConnector for InProcessHttpClient {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let router = self.router.clone();
+        let observer = self.observer;
         HttpConnectorFuture::new(async move {
             let request = request.try_into_http1x().map_err(|e| ConnectorError::other(e.into(), None))?;
-            let (parts, body) = request.into_parts();
+            let (mut parts, body) = request.into_parts();
+            if observer {
+                parts.headers.insert(crate::wire::auth::OBSERVER_HEADER, http::HeaderValue::from_static("true"));
+            }
             let request = http::Request::from_parts(parts, axum::body::Body::new(body));
             let response = match router.oneshot(request).await {
                 Ok(response) => response,

@@ -19,4 +19,4 @@ pub mod sim;
 pub mod state;
 pub mod wire;
 
-pub use sim::{Simulator, SimulatorOptions};
+pub use sim::{Activity, Caller, Simulator, SimulatorOptions};

@@ -6,9 +6,35 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sim_core::{Clock, FaultKind, FaultPlan, FaultPlans, IdGenerator, Journal, SeededRng};
+use sim_core::{Call, Clock, FaultKind, FaultPlan, FaultPlans, IdGenerator, Journal, SeededRng};
 
 use crate::state::{self, Config, Ctx, Error, Lattice};
+
+/// Who makes a call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Caller {
+    pub account: String,
+    pub region: String,
+    /// The access key id the request was signed with (empty when unsigned); the journal
+    /// records it, so calls can be counted per client.
+    pub access_key: String,
+    /// An observer's calls take no fault, leave no journal entry and count as no write.
+    pub observer: bool,
+}
+
+impl Caller {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Self { account: account.into(), region: region.into(), ..Self::default() }
+    }
+}
+
+/// How much the state has been written to: successful calls other than `Get*` and `List*`
+/// by callers that are not observers, and when the last one was.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    pub writes: u64,
+    pub last_write_ms: u64,
+}
 
 /// A caller's secret and account, for signature checking and the access-key → account map.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,6 +76,7 @@ struct Inner {
     lattice: Lattice,
     faults: FaultPlans,
     journal: Journal,
+    activity: Activity,
 }
 
 /// A cheap, cloneable handle; clones share one simulated control plane.
@@ -57,8 +84,11 @@ struct Inner {
 pub struct Simulator {
     inner: Arc<Mutex<Inner>>,
     options: Arc<SimulatorOptions>,
-    rng: SeededRng,
-    ids: IdGenerator,
+    /// Fault decisions; resource ids and request ids draw from streams of their own.
+    fault_rng: SeededRng,
+    request_ids: IdGenerator,
+    /// Told every write, so a waiter can wake on the next one.
+    writes: Arc<tokio::sync::watch::Sender<Activity>>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -69,14 +99,22 @@ impl std::fmt::Debug for Simulator {
 
 impl Simulator {
     pub fn new(options: SimulatorOptions) -> Self {
-        let rng = SeededRng::new(options.seed);
-        let ids = IdGenerator::new(rng.clone());
+        // One stream per component, forked from the seed: adding a fault plan (which draws
+        // for every call it covers) shifts no resource id, and neither do request ids.
+        let seed = SeededRng::new(options.seed);
         let inner = Inner {
-            lattice: Lattice::new(options.config.clone(), ids.clone()),
+            lattice: Lattice::new(options.config.clone(), IdGenerator::new(seed.fork("resource-ids"))),
             faults: FaultPlans::default(),
             journal: Journal::default(),
+            activity: Activity::default(),
         };
-        Self { inner: Arc::new(Mutex::new(inner)), options: Arc::new(options), rng, ids }
+        Self {
+            inner: Arc::new(Mutex::new(inner)),
+            options: Arc::new(options),
+            fault_rng: seed.fork("faults"),
+            request_ids: IdGenerator::new(seed.fork("request-ids")),
+            writes: Arc::new(tokio::sync::watch::channel(Activity::default()).0),
+        }
     }
 
     /// A simulator with default options and this seed, on a manual clock.
@@ -100,12 +138,18 @@ impl Simulator {
     }
 
     pub fn request_id(&self) -> String {
-        self.ids.request_id()
+        self.request_ids.request_id()
     }
 
-    /// One API call, as the wire makes it: faults first, then validation and state.
-    pub async fn call(&self, operation: &str, input: Value, account: &str, region: &str) -> Result<Value, Error> {
-        let decision = self.lock().faults.decide(operation, &self.rng);
+    /// One API call, as the wire makes it: faults first, then validation and state. An
+    /// observer's call meets no fault and is not journaled.
+    pub async fn call(&self, operation: &str, input: Value, caller: &Caller) -> Result<Value, Error> {
+        let (account, region) = (caller.account.as_str(), caller.region.as_str());
+        if caller.observer {
+            let ctx = Ctx::new(account, region, self.options.clock.now_ms());
+            return self.lock().lattice.call(operation, &input, &ctx);
+        }
+        let decision = self.lock().faults.decide(operation, &self.fault_rng, self.options.clock.now_ms());
         if decision.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(decision.delay_ms)).await;
         }
@@ -133,7 +177,11 @@ impl Simulator {
             Ok(out) => (200, out.clone()),
             Err(e) => (e.status(), json!({"error": e.shape_name(), "message": e.to_string()})),
         };
-        inner.journal.record(now_ms, operation, input, status, response);
+        if status < 300 && !operation.starts_with("Get") && !operation.starts_with("List") {
+            inner.activity = Activity { writes: inner.activity.writes + 1, last_write_ms: now_ms };
+            self.writes.send_replace(inner.activity);
+        }
+        inner.journal.record(Call { at_ms: now_ms, caller: &caller.access_key, operation }, input, status, response);
         answer
     }
 
@@ -183,6 +231,20 @@ impl Simulator {
 
     pub fn call_count(&self, operation: &str) -> u64 {
         self.lock().journal.count(operation)
+    }
+
+    /// Calls of `operation` signed with `access_key` (any when `None`) since `since_ms`.
+    pub fn call_count_where(&self, operation: &str, access_key: Option<&str>, since_ms: u64) -> u64 {
+        self.lock().journal.count_where(operation, access_key, since_ms)
+    }
+
+    pub fn activity(&self) -> Activity {
+        self.lock().activity
+    }
+
+    /// A receiver that sees every write from now on ([`Simulator::activity`] after it).
+    pub fn watch_writes(&self) -> tokio::sync::watch::Receiver<Activity> {
+        self.writes.subscribe()
     }
 
     /// Every partition as stable JSON (sorted keys, ids in order).

@@ -533,3 +533,57 @@ async fn latency_is_spent_on_the_virtual_clock() -> TestResult {
     assert!(start.elapsed() >= std::time::Duration::from_secs(30), "{:?}", start.elapsed());
     Ok(())
 }
+
+/// What assertions read through: an observer's calls meet no fault, leave no journal entry,
+/// count as no write and draw no id, so reading the state changes nothing a controller sees.
+#[tokio::test]
+async fn an_observer_reads_past_faults_without_leaving_a_trace() -> TestResult {
+    let sim = Simulator::with_seed(1);
+    let c = common::in_process(&sim, "observed");
+    let observer = Client::from_conf(
+        common::config(common::SECRET_KEY, "observer")
+            .endpoint_url("http://lattice.in-process.invalid")
+            .http_client(sim_lattice::client::InProcessHttpClient::observer(sim_lattice::wire::router(sim.clone())))
+            .build(),
+    );
+    c.create_service().name("seen").send().await?;
+    let before = (sim.journal().entries().len(), sim.activity());
+    sim.add_fault(FaultPlan {
+        scope: FaultScope::All,
+        kind: FaultKind::Throttling { retry_after_secs: 0 },
+        trigger: FaultTrigger::Probability(1.0),
+    });
+    sim.add_fault(FaultPlan {
+        scope: FaultScope::All,
+        kind: FaultKind::EventualConsistency { hide_secs: 600 },
+        trigger: FaultTrigger::Probability(1.0),
+    });
+    let listed = observer.list_services().send().await?;
+    assert_eq!(listed.items().len(), 1, "neither throttled nor hidden");
+    assert_eq!((sim.journal().entries().len(), sim.activity()), before, "no entry, no write");
+    let err = c.list_services().send().await.expect_err("the controller's client is throttled");
+    assert_eq!(err.code(), Some("ThrottlingException"));
+    assert_eq!(sim.activity(), before.1, "a refused call is no write");
+    sim.clear_faults();
+    let twin = Simulator::with_seed(1);
+    common::in_process(&twin, "twin").create_service().name("seen").send().await?;
+    let next = |s: &Simulator| {
+        let c = common::in_process(s, "next");
+        async move { c.create_service().name("next").send().await.map(|o| o.id().unwrap_or_default().to_string()) }
+    };
+    assert_eq!(next(&sim).await?, next(&twin).await?, "the observer and the faults drew no resource id");
+    Ok(())
+}
+
+/// Every call is journaled with the access key it was signed with, so calls can be counted
+/// per client.
+#[tokio::test]
+async fn the_journal_names_each_calls_access_key() -> TestResult {
+    let sim = Simulator::with_seed(1);
+    common::in_process(&sim, "keys").list_services().send().await?;
+    let entry = sim.journal().entries().last().cloned().ok_or("an entry")?;
+    assert_eq!((entry.operation.as_str(), entry.caller.as_str()), ("ListServices", common::ACCESS_KEY));
+    assert_eq!(sim.call_count_where("ListServices", Some(common::ACCESS_KEY), 0), 1);
+    assert_eq!(sim.call_count_where("ListServices", Some("AKIDOTHER"), 0), 0);
+    Ok(())
+}

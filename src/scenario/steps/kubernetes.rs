@@ -1,93 +1,110 @@
-//! Acting on clusters: applying manifests, deleting and patching objects, endpoints.
+//! Acting on clusters: applying manifests, deleting and patching objects, endpoints, time.
 
 use cucumber::gherkin::Step;
 use cucumber::{given, when};
+use serde::Deserialize as _;
+use serde_json::Value;
 
+use super::{StepResult, docstring, fail};
 use crate::scenario::ScenarioWorld;
-use crate::scenario::params::{Cluster, Object, Span};
+use crate::scenario::params::{Cluster, Kind, Object, Span};
 
-fn docstring(step: &Step) -> &str {
-    step.docstring.as_deref().expect("a docstring with the manifests")
+/// The YAML documents of a step's docstring; a YAML mistake names its line in the feature
+/// file (the docstring's text starts two lines below the step).
+pub(crate) fn documents(step: &Step) -> Result<Vec<Value>, super::StepFailure> {
+    let text = docstring(step)?;
+    let mut out = Vec::new();
+    for doc in serde_yaml_ng::Deserializer::from_str(text) {
+        match Value::deserialize(doc) {
+            Ok(Value::Null) => {}
+            Ok(value) => out.push(value),
+            Err(e) => {
+                let line = e.location().map_or(0, |l| l.line());
+                let at = step.position.line + 1 + line;
+                return fail(format!("line {at}: the docstring is not valid YAML: {}", yaml_message(&e)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// serde_yaml's message without the position it appends (the caller names the line).
+fn yaml_message(e: &serde_yaml_ng::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 /// `kubectl apply --server-side` of every document, in order.
 #[given(expr = "{cluster} has applied:")]
 #[when(expr = "{cluster} applies:")]
-async fn apply(w: &mut ScenarioWorld, cluster: Cluster, step: &Step) {
-    let world = w.world().await.expect("the world starts");
-    if let Err(e) = world.apply(&cluster.0, docstring(step)).await {
-        panic!("applying to {}: {e:#}", cluster.0);
-    }
+async fn apply(w: &mut ScenarioWorld, cluster: Cluster, step: &Step) -> StepResult {
+    let documents = documents(step)?;
+    let world = w.world().await?;
+    world.apply_documents(&cluster.0, &documents).await?;
+    Ok(())
 }
 
 /// The manifests are refused with a message containing the given text, and none is stored.
 #[when(expr = "{cluster} rejects, with {string}:")]
-async fn rejects(w: &mut ScenarioWorld, cluster: Cluster, message: String, step: &Step) {
-    let world = w.world().await.expect("the world starts");
-    match world.apply(&cluster.0, docstring(step)).await {
-        Ok(applied) => panic!("expected a rejection, but {applied:?} were applied"),
+async fn rejects(w: &mut ScenarioWorld, cluster: Cluster, message: String, step: &Step) -> StepResult {
+    let documents = documents(step)?;
+    let world = w.world().await?;
+    match world.apply_documents(&cluster.0, &documents).await {
+        Ok(applied) => fail(format!("expected a rejection, but {} were applied", describe(&applied))),
         Err(e) => {
             let text = format!("{e:#}");
-            assert!(text.contains(&message), "the rejection does not say {message:?}: {text}");
+            if text.contains(&message) { Ok(()) } else { fail(format!("the rejection does not say {message:?}: {text}")) }
         }
     }
 }
 
-#[when(expr = "{cluster} deletes {word} {object}")]
-async fn delete(w: &mut ScenarioWorld, cluster: Cluster, kind: String, object: Object) {
-    let world = w.world().await.expect("the world starts");
-    let api_version = api_version_of(&kind);
-    world.delete(&cluster.0, api_version, &kind, Some(&object.namespace), &object.name).await.expect("delete");
+fn describe(applied: &[crate::world::Applied]) -> String {
+    let names: Vec<String> = applied
+        .iter()
+        .map(|a| format!("{} {}{}", a.kind, a.namespace.as_ref().map(|n| format!("{n}/")).unwrap_or_default(), a.name))
+        .collect();
+    names.join(", ")
 }
 
-pub(crate) fn api_version_of(kind: &str) -> &'static str {
-    match kind {
-        "ServiceExport" | "ServiceImport" | "TargetGroupPolicy" => "application-networking.k8s.aws/v1alpha1",
-        "HTTPRoute" | "GRPCRoute" | "TLSRoute" | "Gateway" | "GatewayClass" => "gateway.networking.k8s.io/v1",
-        "EndpointSlice" => "discovery.k8s.io/v1",
-        _ => "v1",
-    }
+#[when(expr = "{cluster} deletes {kind} {object}")]
+async fn delete(w: &mut ScenarioWorld, cluster: Cluster, kind: Kind, object: Object) -> StepResult {
+    let world = w.world().await?;
+    world.delete(&cluster.0, kind.api_version(), kind.name(), Some(&object.namespace), &object.name).await?;
+    Ok(())
 }
 
 /// Replaces a Service's endpoints (as scaling its pods would): one ready endpoint per
-/// address, on the slice ports the Service already has.
+/// address, on the slice ports the Service's slice already has.
 #[when(expr = "service {object} in {cluster} has the endpoints {string}")]
-async fn endpoints(w: &mut ScenarioWorld, object: Object, cluster: Cluster, addresses: String) {
-    let world = w.world().await.expect("the world starts");
-    let slices = world.objects(&cluster.0, "discovery.k8s.io/v1", "EndpointSlice").await.expect("EndpointSlices");
-    let slice = slices
-        .iter()
-        .find(|s| {
-            s["metadata"]["namespace"] == object.namespace.as_str()
-                && s["metadata"]["labels"]["kubernetes.io/service-name"] == object.name.as_str()
-        })
-        .cloned()
-        .unwrap_or_else(|| panic!("service {}/{} has no EndpointSlice", object.namespace, object.name));
-    let endpoints: Vec<serde_json::Value> = addresses
-        .split(',')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(|a| serde_json::json!({"addresses": [a], "conditions": {"ready": true}}))
-        .collect();
-    let doc = serde_json::json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-        "metadata": {"name": slice["metadata"]["name"], "namespace": object.namespace, "labels": slice["metadata"]["labels"]},
-        "addressType": "IPv4", "ports": slice["ports"], "endpoints": endpoints});
-    world.apply(&cluster.0, &serde_yaml_ng::to_string(&doc).expect("yaml")).await.expect("apply the slice");
+async fn endpoints(w: &mut ScenarioWorld, object: Object, cluster: Cluster, addresses: String) -> StepResult {
+    let world = w.world().await?;
+    let addresses: Vec<&str> = addresses.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+    for a in &addresses {
+        if a.parse::<std::net::IpAddr>().is_err() {
+            return fail(format!("{a:?} is not an IP address"));
+        }
+    }
+    world.set_endpoints(&cluster.0, &object.namespace, &object.name, &addresses).await?;
+    Ok(())
 }
 
 #[when(expr = "{duration} pass(es)")]
-async fn pass(_w: &mut ScenarioWorld, span: Span) {
+async fn pass(_w: &mut ScenarioWorld, span: Span) -> StepResult {
     tokio::time::sleep(span.0).await;
+    Ok(())
 }
 
 /// A JSON merge patch (written as YAML or JSON), as `kubectl patch --type=merge` sends.
-#[when(expr = "{cluster} patches {word} {object} with:")]
-async fn patch(w: &mut ScenarioWorld, cluster: Cluster, kind: String, object: Object, step: &Step) {
-    let world = w.world().await.expect("the world starts");
-    let patch: serde_json::Value =
-        serde_yaml_ng::from_str(docstring(step)).unwrap_or_else(|e| panic!("the patch is not YAML or JSON: {e}"));
-    world
-        .patch(&cluster.0, api_version_of(&kind), &kind, Some(&object.namespace), &object.name, &patch)
-        .await
-        .unwrap_or_else(|e| panic!("patching {kind} {}/{}: {e:#}", object.namespace, object.name));
+#[when(expr = "{cluster} patches {kind} {object} with:")]
+async fn patch(w: &mut ScenarioWorld, cluster: Cluster, kind: Kind, object: Object, step: &Step) -> StepResult {
+    let patch = match documents(step)?.as_slice() {
+        [one] => one.clone(),
+        _ => return fail("the patch is one YAML or JSON document"),
+    };
+    let world = w.world().await?;
+    world.patch(&cluster.0, kind.api_version(), kind.name(), Some(&object.namespace), &object.name, &patch).await?;
+    Ok(())
 }

@@ -71,6 +71,22 @@ pub struct Store {
     network: ServiceNetwork,
     rng: SeededRng,
     clock: Clock,
+    activity: Activity,
+}
+
+/// How much the cluster's objects have changed, leaving out the bookkeeping kinds
+/// (events, leases) that clients write as they go: what tells a watcher the world moved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Changes to objects other than events and leases.
+    pub changes: u64,
+    /// The clock's time of the last such change.
+    pub last_change_ms: u64,
+}
+
+/// Events and leases: written by clients as they work, never what a scenario asserts on.
+fn is_bookkeeping(resource: &GroupResource) -> bool {
+    matches!((resource.0.as_str(), resource.1.as_str()), ("" | "events.k8s.io", "events") | ("coordination.k8s.io", "leases"))
 }
 
 /// A page of a list.
@@ -106,7 +122,12 @@ impl Store {
             network,
             rng,
             clock,
+            activity: Activity::default(),
         }
+    }
+
+    pub fn activity(&self) -> Activity {
+        self.activity
     }
 
     pub fn resource_version(&self) -> u64 {
@@ -146,6 +167,9 @@ impl Store {
     }
 
     fn record(&mut self, change: Change) {
+        if !is_bookkeeping(&change.resource) {
+            self.activity = Activity { changes: self.activity.changes + 1, last_change_ms: self.clock.now_ms() };
+        }
         let change = Arc::new(change);
         self.history.push_back(change.clone());
         self.trim_history();

@@ -36,6 +36,19 @@ impl Default for Config {
 pub struct Lifecycle {
     pub create_delay_ms: u64,
     pub delete_delay_ms: u64,
+    /// Target groups' own delays, when they differ from every other kind's.
+    pub target_group_create_delay_ms: Option<u64>,
+    pub target_group_delete_delay_ms: Option<u64>,
+}
+
+impl Lifecycle {
+    pub fn target_group_create_ms(&self) -> u64 {
+        self.target_group_create_delay_ms.unwrap_or(self.create_delay_ms)
+    }
+
+    pub fn target_group_delete_ms(&self) -> u64 {
+        self.target_group_delete_delay_ms.unwrap_or(self.delete_delay_ms)
+    }
 }
 
 /// Target status timing (lattice-api.md §8).

@@ -145,7 +145,7 @@ pub(crate) fn create_target_group(part: &mut Partition, env: &Env, input: &Input
         common: env.common(id.clone(), &format!("targetgroup/{id}")),
         name: name.to_string(),
         type_: type_.to_string(),
-        phase: Phase::created(env.now(), env.config.lifecycle.create_delay_ms),
+        phase: Phase::created(env.now(), env.config.lifecycle.target_group_create_ms()),
         config,
         used_since_ms: None,
         targets: Vec::new(),
@@ -209,7 +209,7 @@ pub(crate) fn delete_target_group(part: &mut Partition, env: &Env, input: &Input
     }
     let tg = part.target_groups.get_mut(id).ok_or_else(|| Error::not_found(TG, id))?;
     if !tg.phase.is("DELETE_IN_PROGRESS") {
-        tg.phase = Phase::deleting(env.now(), env.config.lifecycle.delete_delay_ms);
+        tg.phase = Phase::deleting(env.now(), env.config.lifecycle.target_group_delete_ms());
         tg.targets.clear();
     }
     Ok(json!({"id": tg.common.id, "arn": tg.common.arn, "status": tg.phase.status}))
@@ -248,8 +248,10 @@ pub(crate) fn register_targets(part: &mut Partition, env: &Env, input: &Input) -
     let id = ident(input, "targetGroupIdentifier")?;
     let limit = env.config.quotas.targets_per_target_group;
     let tg = part.target_groups.get_mut(id).ok_or_else(|| Error::not_found(TG, id))?;
-    if tg.phase.is("DELETE_IN_PROGRESS") {
-        return Err(Error::conflict(TG, id, format!("Target group {id} is in status DELETE_IN_PROGRESS")));
+    // A group takes targets only once ACTIVE: while it is being created or deleted the call
+    // is a Conflict (upstream #781; docs/lattice.md#lifecycles).
+    if tg.phase.in_progress() {
+        return Err(Error::conflict(TG, id, format!("Target group {id} is in status {}", tg.phase.status)));
     }
     let (mut successful, mut unsuccessful) = (Vec::new(), Vec::new());
     for target in input.get("targets").and_then(Value::as_array).into_iter().flatten() {

@@ -12,12 +12,12 @@ use axum::http::request::Parts;
 use crate::Simulator;
 use crate::state::Error;
 
-/// Who is calling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account: String,
-    pub region: String,
-}
+pub use crate::sim::Caller;
+
+/// A request carrying this header (any value) only observes: the harness reading the state
+/// for an assertion. Its calls take no fault, leave no journal entry and draw nothing from
+/// the seeded streams, so reading never changes what the controllers meet.
+pub const OBSERVER_HEADER: &str = "x-latticelab-observer";
 
 /// The parts of an `Authorization: AWS4-HMAC-SHA256 …` header.
 #[derive(Debug, PartialEq, Eq)]
@@ -58,7 +58,12 @@ pub fn caller(sim: &Simulator, parts: &Parts, body: &[u8]) -> Result<Caller, Err
         if options.verify_signatures {
             return Err(denied("Missing Authentication Token"));
         }
-        return Ok(Caller { account: options.default_account.clone(), region: options.default_region.clone() });
+        return Ok(Caller {
+            account: options.default_account.clone(),
+            region: options.default_region.clone(),
+            access_key: String::new(),
+            observer: parts.headers.contains_key(OBSERVER_HEADER),
+        });
     };
     let known = options.credentials.get(auth.access_key);
     if options.verify_signatures {
@@ -77,6 +82,8 @@ pub fn caller(sim: &Simulator, parts: &Parts, body: &[u8]) -> Result<Caller, Err
     Ok(Caller {
         account: known.map_or_else(|| options.default_account.clone(), |c| c.account_id.clone()),
         region: auth.region.to_string(),
+        access_key: auth.access_key.to_string(),
+        observer: parts.headers.contains_key(OBSERVER_HEADER),
     })
 }
 

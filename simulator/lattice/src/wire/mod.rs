@@ -1,7 +1,7 @@
 //! REST-JSON over axum: one router serves every operation of the model (routed from the
 //! generated table), and the control surface under [`CONTROL_PREFIX`].
 
-mod auth;
+pub mod auth;
 mod control;
 mod error;
 mod input;
@@ -32,7 +32,8 @@ pub fn router(sim: Simulator) -> Router {
 }
 
 async fn handle(State(sim): State<Simulator>, request: Request) -> Response {
-    let request_id = sim.request_id();
+    let observer = request.headers().contains_key(auth::OBSERVER_HEADER);
+    let request_id = if observer { "observer".to_string() } else { sim.request_id() };
     let mut response = answer(&sim, request).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-requestid", value);
@@ -65,7 +66,7 @@ async fn answer(sim: &Simulator, request: Request) -> Response {
         Ok(input) => input,
         Err(e) => return AwsError(e).into_response(),
     };
-    match sim.call(operation.name, input, &caller.account, &caller.region).await {
+    match sim.call(operation.name, input, &caller).await {
         Ok(output) => success(operation.success_code, &output),
         Err(e) => AwsError(e).into_response(),
     }
