@@ -56,8 +56,11 @@ Feature: ServiceExport, as the controller implements it (controller.md §2)
       | 10.0.0.7 | 9090 |
     And ServiceExport default/inventory in "cluster-a" has the finalizer "serviceexport.k8s.aws/resources"
 
-  @ports
-  Scenario: exportedPorts makes one target group per port and route type
+  # Each port gets its group and its targets; under v2.1.3 the GC then takes the unused group
+  # of the second exported port at its first pass, 30 seconds in (H-1).
+  @ports @virtual-time @reference-controller
+  Scenario Outline: exportedPorts makes one target group per port and route type (<profile>)
+    Given the controllers run profile <profile>
     When "cluster-a" applies:
       """
       apiVersion: application-networking.k8s.aws/v1alpha1
@@ -80,6 +83,16 @@ Feature: ServiceExport, as the controller implements it (controller.md §2)
     And the targets of export default/inventory of "cluster-a" on port 80 are:
       | ip       | port |
       | 10.0.0.7 | 8081 |
+    When 30 seconds pass
+    Then for 60 seconds, export default/inventory of "cluster-a" has <left> target groups
+    And the targets of export default/inventory of "cluster-a" on port 8080 are:
+      | ip       | port |
+      | 10.0.0.7 | 9090 |
+
+    Examples:
+      | profile | left |
+      | v2.1.3  | 1    |
+      | fixed   | 2    |
 
   Scenario: service-name exports another Service under the export's own name
     When "cluster-a" applies:
@@ -157,5 +170,11 @@ Feature: ServiceExport, as the controller implements it (controller.md §2)
       """
     And service default/inventory in "cluster-a" has the endpoints "10.0.0.7"
     Then export default/inventory of "cluster-a" has the tags:
-      | key  | value    |
-      | team | checkout |
+      | key                                              | value                                            |
+      | application-networking.k8s.aws/ManagedBy        | 123456789012/cluster-a/vpc-0aaaaaaaaaaaaaaa1     |
+      | application-networking.k8s.aws/ClusterName      | cluster-a                                        |
+      | application-networking.k8s.aws/ServiceName      | inventory                                        |
+      | application-networking.k8s.aws/ServiceNamespace | default                                          |
+      | application-networking.k8s.aws/SourceTypeKey    | ServiceExport                                    |
+      | application-networking.k8s.aws/ProtocolVersion  | HTTP1                                            |
+      | team                                             | checkout                                         |

@@ -64,14 +64,21 @@ Feature: Faults on both APIs, then convergence
     And 60 seconds pass
     And the faults stop
     Then within 1200 seconds, HTTPRoute default/inventory in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+      | group                    | cluster   | vpc                   | port | weight |
+      | export default/inventory | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
     And within 1200 seconds, the world's invariants hold
+    And the targets of export default/inventory of "cluster-a" are:
+      | ip       | port |
+      | 10.0.1.2 | 8090 |
+      | 10.0.1.3 | 8090 |
 
     Examples: Lattice faults
-      | fault                                                                  |
-      | Lattice throttles the next 30 calls of all                             |
-      | Lattice fails all with probability 0.3                                 |
+      | fault                                                                              |
+      | Lattice throttles the next 30 calls of all                                         |
+      | Lattice fails all with probability 0.3                                             |
+      | Lattice answers all calls with 409 ConflictException for 90 seconds                |
+      | Lattice answers RegisterTargets calls with 500 InternalServerException for 150 seconds |
+      | Lattice answers all calls with a delay of 2 seconds with probability 0.5           |
 
     @cluster-faults
     Examples: cluster faults

@@ -119,13 +119,36 @@ Feature: Traffic across clusters, VPCs and local Services, and the import annota
           - {name: checkout-local, port: 80, weight: 20}
       """
     Then HTTPRoute default/checkout in "front" forwards to:
-      | cluster | vpc                   | port | weight |
-      | east    | vpc-0eeeeeeeeeeeeeee1 | 80   | 40     |
-      | front   | vpc-0ccccccccccccccc3 | 80   | 20     |
-      | west    | vpc-0fffffffffffffff2 | 80   | 40     |
+      | group                         | cluster | vpc                   | port | weight |
+      | export default/checkout-east  | east    | vpc-0eeeeeeeeeeeeeee1 | 80   | 40     |
+      | service default/checkout-local | front   | vpc-0ccccccccccccccc3 | 80   | 20     |
+      | export default/checkout-west  | west    | vpc-0fffffffffffffff2 | 80   | 40     |
     And the world's invariants hold
 
-  Scenario Outline: Each annotation filters alone and together; a mismatch leaves no forward
+  # Both clusters also export a Service under the one name `checkout`: with two groups of that
+  # name, one of them is not the first the search meets, so the cluster and VPC filters must
+  # choose for each row to pass, and export-name must choose apart from them.
+  Scenario Outline: Each annotation filters alone and together
+    When "east" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "west" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    Then export default/checkout of "east" has 1 target group
+    And export default/checkout of "west" has 1 target group
     When "front" applies:
       """
       apiVersion: application-networking.k8s.aws/v1alpha1
@@ -147,15 +170,69 @@ Feature: Traffic across clusters, VPCs and local Services, and the import annota
         - backendRefs: [{kind: ServiceImport, name: checkout, port: 80}]
       """
     Then HTTPRoute default/pick in "front" forwards to:
-      | cluster  | vpc   | port | weight |
-      | <to>     | <tvpc> | 80  | 1      |
+      | group           | cluster | vpc    | port | weight |
+      | export <group>  | <to>    | <tvpc> | 80   | 1      |
 
-    Examples:
-      | export        | cluster | vpc                   | to   | tvpc                  |
-      | checkout-west |         |                       | west | vpc-0fffffffffffffff2 |
-      | checkout-east | east    |                       | east | vpc-0eeeeeeeeeeeeeee1 |
-      | checkout-west |         | vpc-0fffffffffffffff2 | west | vpc-0fffffffffffffff2 |
-      | checkout-east | east    | vpc-0eeeeeeeeeeeeeee1 | east | vpc-0eeeeeeeeeeeeeee1 |
+    Examples: the cluster filter alone picks either cluster's group
+      | export | cluster | vpc | group                 | to   | tvpc                  |
+      |        | east    |     | default/checkout      | east | vpc-0eeeeeeeeeeeeeee1 |
+      |        | west    |     | default/checkout      | west | vpc-0fffffffffffffff2 |
+
+    Examples: the VPC filter alone picks either VPC's group
+      | export | cluster | vpc                   | group            | to   | tvpc                  |
+      |        |         | vpc-0eeeeeeeeeeeeeee1 | default/checkout | east | vpc-0eeeeeeeeeeeeeee1 |
+      |        |         | vpc-0fffffffffffffff2 | default/checkout | west | vpc-0fffffffffffffff2 |
+
+    Examples: export-name alone names another export than the backendRef
+      | export        | cluster | vpc | group                 | to   | tvpc                  |
+      | checkout-east |         |     | default/checkout-east | east | vpc-0eeeeeeeeeeeeeee1 |
+      | checkout-west |         |     | default/checkout-west | west | vpc-0fffffffffffffff2 |
+
+    Examples: all three together
+      | export   | cluster | vpc                   | group            | to   | tvpc                  |
+      | checkout | west    | vpc-0fffffffffffffff2 | default/checkout | west | vpc-0fffffffffffffff2 |
+      | checkout | east    | vpc-0eeeeeeeeeeeeeee1 | default/checkout | east | vpc-0eeeeeeeeeeeeeee1 |
+
+  Scenario: Without a filter, two exports of one name leave the choice to the search order
+    When "east" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    And "west" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: checkout
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    Then export default/checkout of "east" has 1 target group
+    And export default/checkout of "west" has 1 target group
+    When "front" applies:
+      """
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceImport
+      metadata: {name: checkout}
+      spec: {type: ClusterSetIP, ports: [{port: 80}]}
+      ---
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: HTTPRoute
+      metadata: {name: pick}
+      spec:
+        parentRefs: [{name: shop, sectionName: http}]
+        rules:
+        - backendRefs: [{kind: ServiceImport, name: checkout, port: 80}]
+      """
+    Then HTTPRoute default/pick in "front" forwards to one of:
+      | group                   | cluster | weight |
+      | export default/checkout | east    | 1      |
+      | export default/checkout | west    | 1      |
 
   Scenario Outline: A filter that matches no export leaves no forward to any target group
     When "front" applies:
@@ -205,8 +282,8 @@ Feature: Traffic across clusters, VPCs and local Services, and the import annota
         - backendRefs: [{kind: ServiceImport, name: checkout-east, port: 9443}]
       """
     Then HTTPRoute default/ported in "front" forwards to:
-      | cluster | vpc                   | port | weight |
-      | east    | vpc-0eeeeeeeeeeeeeee1 | 80   | 1      |
+      | group                        | cluster | vpc                   | port | weight |
+      | export default/checkout-east | east    | vpc-0eeeeeeeeeeeeeee1 | 80   | 1      |
 
   @virtual-time
   Scenario: A ServiceImport on its own creates nothing in Lattice; only routes use it

@@ -97,8 +97,8 @@ Feature: The ServiceImport reference, statement by statement
                 kind: ServiceImport
       """
     Then HTTPRoute default/my-route in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+      | group                     | cluster   | vpc                   | port | version | weight | listener | priority |
+      | export default/my-service | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | HTTP1   | 1      | HTTP:80  | 1        |
     And the targets of export default/my-service of "cluster-a" are:
       | ip         | port |
       | 10.244.1.5 | 8090 |

@@ -76,8 +76,11 @@ Feature: More upstream regressions of controller.md §8
       | ip       | port |
       | 10.0.1.1 | 3000 |
 
-  @issue-756 @issue-365 @issue-592 @issue-583
-  Scenario: GRPC and TLS exports get their protocols
+  # The groups are made with their protocols; under v2.1.3 the GC then takes the unused group
+  # of the second exported port at its first pass, 30 seconds in (H-1).
+  @issue-756 @issue-365 @issue-592 @issue-583 @virtual-time @reference-controller
+  Scenario Outline: GRPC and TLS exports get their protocols (<profile>)
+    Given the controllers run profile <profile>
     When "cluster-a" applies:
       """
       apiVersion: v1
@@ -96,8 +99,15 @@ Feature: More upstream regressions of controller.md §8
       """
     Then export default/proto of "cluster-a" has the target groups:
       | port  | protocol | version |
-      | 443   | TCP      |         |
+      | 443   | TCP      | -       |
       | 50051 | HTTP     | GRPC    |
+    When 30 seconds pass
+    Then for 60 seconds, export default/proto of "cluster-a" has <left> target groups
+
+    Examples:
+      | profile | left |
+      | v2.1.3  | 1    |
+      | fixed   | 2    |
 
   @issue-853
   Scenario: A TargetGroupPolicy sets the protocol and version of an exported port
@@ -182,9 +192,9 @@ Feature: More upstream regressions of controller.md §8
           - {kind: ServiceImport, name: checkout-2, port: 80, weight: 50}
       """
     Then HTTPRoute default/checkout in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 50     |
-      | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 50     |
+      | group                            | cluster   | vpc                   | port | weight |
+      | export default/checkout-cluster1 | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 50     |
+      | export default/checkout-cluster2 | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 50     |
 
   @issue-688 @issue-690 @virtual-time @lattice-simulator
   Scenario: An export without the federation annotation makes no target group calls
@@ -283,8 +293,8 @@ Feature: More upstream regressions of controller.md §8
         - backendRefs: [{kind: ServiceImport, name: popular, port: 80}]
       """
     Then HTTPRoute default/first in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+      | group                  | cluster   | vpc                   | port | weight |
+      | export default/popular | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
     When "cluster-b" applies:
       """
       apiVersion: gateway.networking.k8s.io/v1
@@ -349,8 +359,9 @@ Feature: More upstream regressions of controller.md §8
       | 10.0.9.2 | 8080 |
       | 10.0.9.3 | 8080 |
 
-  @issue-485 @virtual-time
-  Scenario: The GC keeps a target group that a rule uses
+  # The GC of #485 deleted target groups older than five minutes that a rule was about to use.
+  @issue-485 @virtual-time @lattice-simulator
+  Scenario: The GC keeps an old target group that a rule uses
     When "cluster-a" applies:
       """
       apiVersion: v1
@@ -365,6 +376,7 @@ Feature: More upstream regressions of controller.md §8
         annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
       spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
       """
+    And 400 seconds pass
     And "cluster-b" applies:
       """
       apiVersion: application-networking.k8s.aws/v1alpha1
@@ -380,15 +392,63 @@ Feature: More upstream regressions of controller.md §8
         rules:
         - backendRefs: [{kind: ServiceImport, name: kept, port: 80}]
       """
-    And 120 seconds pass
-    Then export default/kept of "cluster-a" has 1 target group
-    And HTTPRoute default/kept in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+    Then for 120 seconds, HTTPRoute default/kept in "cluster-b" forwards to:
+      | group               | cluster   | vpc                   | port | weight |
+      | export default/kept | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
     And service network "my-hotel" has 1 service association
+    And Lattice received exactly 0 DeleteTargetGroup calls
+    And Lattice received exactly 1 CreateTargetGroup call
 
-  @issue-789 @issue-853
-  Scenario: A policy on an export applies; removing it brings back the defaults
+  @issue-789 @lattice-simulator
+  Scenario: A policy's health check applies to an export; removing it brings back the defaults
+    When "cluster-a" applies:
+      """
+      apiVersion: v1
+      kind: Service
+      metadata: {name: hc}
+      spec: {ports: [{name: http, port: 80, targetPort: 8080}]}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: TargetGroupPolicy
+      metadata: {name: hc}
+      spec:
+        targetRef: {group: application-networking.k8s.aws, kind: ServiceExport, name: hc}
+        healthCheck: {enabled: true, path: /healthz, intervalSeconds: 10, timeoutSeconds: 2, healthyThresholdCount: 3, unhealthyThresholdCount: 4, statusMatch: "200-299"}
+      ---
+      apiVersion: application-networking.k8s.aws/v1alpha1
+      kind: ServiceExport
+      metadata:
+        name: hc
+        annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}
+      spec: {exportedPorts: [{port: 80, routeType: HTTP}]}
+      """
+    Then export default/hc of "cluster-a" has the health check:
+      | field                   | value    |
+      | enabled                 | true     |
+      | path                    | /healthz |
+      | intervalSeconds         | 10       |
+      | timeoutSeconds          | 2        |
+      | healthyThresholdCount   | 3        |
+      | unhealthyThresholdCount | 4        |
+      | matcher                 | 200-299  |
+    When "cluster-a" deletes TargetGroupPolicy default/hc
+    Then export default/hc of "cluster-a" has the health check:
+      | field                   | value |
+      | enabled                 | true  |
+      | protocol                | HTTP  |
+      | protocolVersion         | HTTP1 |
+      | path                    | /     |
+      | intervalSeconds         | 30    |
+      | timeoutSeconds          | 5     |
+      | healthyThresholdCount   | 5     |
+      | unhealthyThresholdCount | 2     |
+      | matcher                 | 200   |
+    And export default/hc of "cluster-a" has 1 target group
+    And Lattice received exactly 1 CreateTargetGroup call
+    And nothing is orphaned in Lattice
+
+  @issue-853
+  Scenario: A policy's protocol applies to an export; removing it brings back HTTP
     When "cluster-a" applies:
       """
       apiVersion: v1
@@ -468,9 +528,9 @@ Feature: More upstream regressions of controller.md §8
         - backendRefs: [{name: dual, port: 80}, {name: dual, port: 81}]
       """
     Then HTTPRoute default/dual in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
-      | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
+      | group                | cluster   | vpc                   | port | weight |
+      | service default/dual | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
+      | service default/dual | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
     And Lattice holds 1 target group
 
   @issue-822 @virtual-time @lattice-simulator

@@ -66,8 +66,8 @@ Feature: The upstream regressions of controller.md §8, by issue number
         - backendRefs: [{kind: ServiceImport, name: inventory, port: 80}]
       """
     Then HTTPRoute default/inventory in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+      | group                    | cluster   | vpc                   | port | weight |
+      | export default/inventory | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
 
   @issue-790 @virtual-time @lattice-simulator
   Scenario: Repeated reconciles of an export create exactly one target group
@@ -113,8 +113,8 @@ Feature: The upstream regressions of controller.md §8, by issue number
       """
     Then HTTPRoute default/ghost in "cluster-b" has ResolvedRefs=False with reason BackendNotFound
     And HTTPRoute default/ghost in "cluster-b" forwards to:
-      | cluster   | vpc                   | port | weight |
-      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
+      | group                    | cluster   | vpc                   | port | weight |
+      | export default/inventory | cluster-a | vpc-0aaaaaaaaaaaaaaa1 | 80   | 1      |
 
   @issue-510 @issue-15
   Scenario: Deleting a route removes its service and, within the GC period, its target groups
@@ -133,10 +133,14 @@ Feature: The upstream regressions of controller.md §8, by issue number
         rules:
         - backendRefs: [{name: local, port: 80}]
       """
-    Then a Lattice service named "local-default" exists
+    Then HTTPRoute default/local in "cluster-b" forwards to:
+      | group                 | cluster   | vpc                   | port | weight |
+      | service default/local | cluster-b | vpc-0bbbbbbbbbbbbbbb2 | 80   | 1      |
+    And Lattice holds 2 target groups
     When "cluster-b" deletes HTTPRoute default/local
     Then within 90 seconds, no Lattice service exists
     And within 90 seconds, Lattice holds 1 target group
+    And export default/inventory of "cluster-a" has 1 target group
     And nothing is orphaned in Lattice
 
   @issue-384
@@ -159,6 +163,7 @@ Feature: The upstream regressions of controller.md §8, by issue number
     Then the Lattice service "inventory-default" has 1 rule besides its defaults
     When someone adds a rule to the listener of the Lattice service "inventory-default"
     Then the Lattice service "inventory-default" has 2 rules besides its defaults
+    And HTTPRoute default/inventory in "cluster-b" answers 404
     When "cluster-b" applies:
       """
       apiVersion: gateway.networking.k8s.io/v1
@@ -170,3 +175,7 @@ Feature: The upstream regressions of controller.md §8, by issue number
         - backendRefs: [{kind: ServiceImport, name: inventory, port: 80, weight: 2}]
       """
     Then the Lattice service "inventory-default" has 1 rule besides its defaults
+    And HTTPRoute default/inventory in "cluster-b" forwards to:
+      | group                    | cluster   | weight | listener | priority |
+      | export default/inventory | cluster-a | 2      | HTTP:80  | 1        |
+    And at no point within 60 seconds, HTTPRoute default/inventory in "cluster-b" answers 404

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use sim_core::Clock;
 use sim_kube::kubeconfig::Endpoint;
 use sim_kube::{Cluster, ClusterConfig};
 
@@ -29,10 +28,12 @@ impl ClusterBackend for Embedded {
         Power::ALL.to_vec()
     }
 
-    async fn cluster(&self, spec: &ClusterSpec, index: usize, seed: u64) -> anyhow::Result<BackendCluster> {
+    async fn cluster(&self, spec: &ClusterSpec, index: usize, seed: u64, clock: &sim_core::Clock) -> anyhow::Result<BackendCluster> {
         let mut cc = ClusterConfig::new(&spec.name, &spec.vpc_id, index as u8);
-        cc.clock = Clock::tokio();
-        cc.seed = seed.wrapping_mul(31).wrapping_add(index as u64 + 1);
+        // The world's own clock, so that the times the cluster records compare with
+        // Lattice's (`World::still_for`).
+        cc.clock = clock.clone();
+        cc.seed = seed;
         let cluster = Cluster::new(cc).map_err(anyhow::Error::msg).with_context(|| format!("cluster {}", spec.name))?;
         let (mut kubeconfig, mut keep_alive) = (None, None);
         if let Some(dir) = &self.serve_in {

@@ -22,6 +22,19 @@ impl World {
         Some(version)
     }
 
+    /// How long the world has stood still: since the last Lattice write or object change, on
+    /// the world's clock. `None` when part of the world cannot be watched.
+    pub fn still_for(&self) -> Option<Duration> {
+        if self.config.aws.is_some() {
+            return None;
+        }
+        let mut last = self.sim.activity().last_write_ms;
+        for c in &self.clusters {
+            last = last.max(c.embedded.as_ref()?.activity().last_change_ms);
+        }
+        Some(Duration::from_millis(self.sim.clock().now_ms().saturating_sub(last)))
+    }
+
     /// Something that resolves at the world's next change after this call, or after
     /// `at_most`, whichever is first. Subscribe before reading the state, so that a change
     /// in between is not missed.

@@ -170,8 +170,10 @@ impl World {
 
     /// [`World::start`] with the clusters of `backend`.
     pub async fn start_on(config: WorldConfig, backend: &dyn ClusterBackend) -> anyhow::Result<World> {
+        // Every component's seed forks from the world's: the simulator's, each cluster's and
+        // each controller's draw from streams of their own.
         let sim = Simulator::new(SimulatorOptions {
-            seed: config.seed,
+            seed: sim_core::rng::fork_seed(config.seed, "lattice"),
             clock: Clock::tokio(),
             ..SimulatorOptions::default()
         });
@@ -189,7 +191,7 @@ impl World {
         let mut clusters = Vec::new();
         for (i, spec) in config.clusters.iter().enumerate() {
             let BackendCluster { client, embedded, kubeconfig, keep_alive } = backend
-                .cluster(spec, i, config.seed)
+                .cluster(spec, i, sim_core::rng::fork_seed(config.seed, &format!("cluster/{}", spec.name)), sim.clock())
                 .await
                 .with_context(|| format!("cluster {} from the {} backend", spec.name, backend.kind()))?;
             let mut wc = WorldCluster {
@@ -227,7 +229,8 @@ impl World {
     /// The configuration the reference controller of cluster `index` runs with.
     pub fn controller_config(spec: &ClusterSpec, config: &WorldConfig, index: usize) -> ControllerConfig {
         let mut cc = ControllerConfig::new(&spec.name, &spec.vpc_id, DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
-        cc.seed = Some(config.seed.wrapping_mul(131).wrapping_add(index as u64 + 7));
+        let _ = index;
+        cc.seed = Some(sim_core::rng::fork_seed(config.seed, &format!("controller/{}", spec.name)));
         cc.quirks = config.quirks.clone();
         cc
     }

@@ -97,29 +97,12 @@ where
     let settle = settle.min(within);
     let start = tokio::time::Instant::now();
     let deadline = start + within;
-    let (mut version, mut changed_at) = (world.version(), start);
     let mut passing_since: Option<tokio::time::Instant> = None;
     let mut last = String::from("not checked yet");
     loop {
         exited(world)?;
         let next = world.next_change(poll_interval(within));
         let now = tokio::time::Instant::now();
-        let current = world.version();
-        if current != version {
-            if std::env::var("LATTICELAB_DEBUG").is_ok() {
-                let j = world.sim.journal();
-                let last: Vec<String> = j.entries().iter().rev().take(3).map(|e| format!("{} {} {}", e.at_ms, e.operation, e.status)).collect();
-                let kube: Vec<String> = world.clusters.iter().filter_map(|c| c.embedded.as_ref()).map(|c| {
-                    let j = c.journal(); j.iter().rev().take(3).map(|r| format!("{} {} {} {}", r.at_ms, r.method, r.path, r.status)).collect::<Vec<_>>().join(" | ")
-                }).collect();
-                eprintln!("DEBUG version {current:?} at {:?}: lattice {last:?} kube {kube:?}", now - start);
-            }
-            (version, changed_at) = (current, now);
-        }
-        if std::env::var("LATTICELAB_DEBUG").is_ok() {
-            let kube: Vec<usize> = world.clusters.iter().filter_map(|c| c.embedded.as_ref()).map(|c| c.journal().len()).collect();
-            eprintln!("DEBUG iteration at {:?}: lattice journal {} kube {kube:?} last {last}", now - start, world.sim.journal().entries().len());
-        }
         let result = check().await;
         match &result {
             Ok(_) => {
@@ -130,8 +113,8 @@ where
                 last = why.clone();
             }
         }
-        let still_for = match version {
-            Some(_) => now - changed_at,
+        let still_for = match world.still_for() {
+            Some(quiet) => quiet,
             None => passing_since.map_or(Duration::ZERO, |since| now - since),
         };
         if result.is_ok() && still_for >= settle {
