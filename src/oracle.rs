@@ -127,7 +127,12 @@ pub fn slice(object: &serde_json::Value) -> Slice {
         .into_iter()
         .flatten()
         .map(|e| Endpoint {
-            addresses: e["addresses"].as_array().into_iter().flatten().filter_map(|a| a.as_str().map(String::from)).collect(),
+            addresses: e["addresses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a.as_str().map(String::from))
+                .collect(),
             ready: e["conditions"]["ready"].as_bool(),
             terminating: e["conditions"]["terminating"].as_bool(),
         })

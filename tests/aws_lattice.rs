@@ -98,10 +98,12 @@ async fn every_create_carries_the_run_id_and_only_the_runs_resources_are_read_an
     assert_eq!(tags.get(RUN_ID_TAG).map(String::as_str), Some("run-1"), "{tags:?}");
     assert_eq!(tags.get("owner").map(String::as_str), Some("test"), "the caller's own tags stay");
 
-    let state = aws.read_state().await.unwrap();
-    assert_eq!(state["targetGroups"].as_object().unwrap().len(), 1, "the run's part of the account");
+    let view = aws.view().await.unwrap();
+    assert_eq!(view.target_groups.len(), 1, "the run's part of the account");
+    assert_eq!(view.target_groups[0].tags.get("owner").map(String::as_str), Some("test"));
+    assert!(!view.target_groups[0].tags.contains_key(RUN_ID_TAG), "the run's tag is left out of the view");
     let other = connect("run-2").await.unwrap();
-    assert!(other.read_state().await.unwrap()["targetGroups"].as_object().unwrap().is_empty(), "another run's");
+    assert!(other.view().await.unwrap().target_groups.is_empty(), "another run's");
     other.delete_run().await.unwrap();
     assert_eq!(served.lattice().list_target_groups().send().await.unwrap().items().len(), 1, "not ours: kept");
     aws.delete_run().await.unwrap();

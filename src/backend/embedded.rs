@@ -28,7 +28,13 @@ impl ClusterBackend for Embedded {
         Power::ALL.to_vec()
     }
 
-    async fn cluster(&self, spec: &ClusterSpec, index: usize, seed: u64, clock: &sim_core::Clock) -> anyhow::Result<BackendCluster> {
+    async fn cluster(
+        &self,
+        spec: &ClusterSpec,
+        index: usize,
+        seed: u64,
+        clock: &sim_core::Clock,
+    ) -> anyhow::Result<BackendCluster> {
         let mut cc = ClusterConfig::new(&spec.name, &spec.vpc_id, index as u8);
         // The world's own clock, so that the times the cluster records compare with
         // Lattice's (`World::still_for`).

@@ -63,7 +63,13 @@ impl ClusterBackend for K3s {
         }
     }
 
-    async fn cluster(&self, spec: &ClusterSpec, index: usize, _seed: u64, _clock: &sim_core::Clock) -> anyhow::Result<BackendCluster> {
+    async fn cluster(
+        &self,
+        spec: &ClusterSpec,
+        index: usize,
+        _seed: u64,
+        _clock: &sim_core::Clock,
+    ) -> anyhow::Result<BackendCluster> {
         let mut started = self.started.lock().await;
         if !started.contains_key(&spec.name) {
             let dir = self.options.state_dir.join("k3s").join(&spec.name);

@@ -89,7 +89,13 @@ impl ClusterBackend for Kind {
         }
     }
 
-    async fn cluster(&self, spec: &ClusterSpec, index: usize, _seed: u64, _clock: &sim_core::Clock) -> anyhow::Result<BackendCluster> {
+    async fn cluster(
+        &self,
+        spec: &ClusterSpec,
+        index: usize,
+        _seed: u64,
+        _clock: &sim_core::Clock,
+    ) -> anyhow::Result<BackendCluster> {
         let mut created = self.created.lock().await;
         if !created.contains_key(&spec.name) {
             let mut config = cluster_config(&self.config_file(), index)?;

@@ -67,7 +67,13 @@ impl ClusterBackend for FromKubeconfig {
         }
     }
 
-    async fn cluster(&self, spec: &ClusterSpec, _index: usize, _seed: u64, _clock: &sim_core::Clock) -> anyhow::Result<BackendCluster> {
+    async fn cluster(
+        &self,
+        spec: &ClusterSpec,
+        _index: usize,
+        _seed: u64,
+        _clock: &sim_core::Clock,
+    ) -> anyhow::Result<BackendCluster> {
         let path = self.path().context("no kubeconfig")?;
         let context = self.context(&spec.name);
         let client = client_for(&path, &context).await.with_context(|| format!("cluster {}", spec.name))?;

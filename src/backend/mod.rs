@@ -105,7 +105,13 @@ pub trait ClusterBackend: Send + Sync {
 
     /// The cluster `spec` (the `index`-th of its world). Real backends create a cluster the
     /// first time a name is asked for and hand the same one out again afterwards.
-    async fn cluster(&self, spec: &ClusterSpec, index: usize, seed: u64, clock: &sim_core::Clock) -> anyhow::Result<BackendCluster>;
+    async fn cluster(
+        &self,
+        spec: &ClusterSpec,
+        index: usize,
+        seed: u64,
+        clock: &sim_core::Clock,
+    ) -> anyhow::Result<BackendCluster>;
 
     /// Deletes every cluster this backend created (kind clusters, k3s containers).
     async fn teardown(&self) -> anyhow::Result<()> {

@@ -266,6 +266,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 let mut cc =
                     sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
                 cc.quirks = quirks.clone();
+                cc.disable_tagging_service_api = true;
                 cc.seed = Some(args.seed.wrapping_add(1000 + index as u64));
                 let lattice = crate::world::lattice_client(&sim, &cc, &crate::world::access_key_of(&spec.name));
                 reference = Some(sim_controller::start(cluster.client(), lattice, cc).await);

@@ -168,17 +168,25 @@ pub fn topology(view: &LatticeView, clusters: &[String]) -> (String, String) {
     let managed_by = |tags: &crate::world::view::Tags| {
         tags.get("application-networking.k8s.aws/ClusterName")
             .cloned()
-            .or_else(|| tags.get("application-networking.k8s.aws/ManagedBy").and_then(|m| m.split('/').nth(1)).map(String::from))
+            .or_else(|| {
+                tags.get("application-networking.k8s.aws/ManagedBy").and_then(|m| m.split('/').nth(1)).map(String::from)
+            })
             .unwrap_or_default()
     };
-    let service_cluster = |id: &str| view.services.iter().find(|s| s.id == id).map(|s| managed_by(&s.tags)).unwrap_or_default();
+    let service_cluster =
+        |id: &str| view.services.iter().find(|s| s.id == id).map(|s| managed_by(&s.tags)).unwrap_or_default();
     let mut nodes: Vec<Node> = Vec::new();
     let mut edges: Vec<(String, String, String)> = Vec::new();
     for sn in &view.service_networks {
         nodes.push(Node { id: sn.id.clone(), label: format!("network {}", sn.name), cluster: String::new(), layer: 0 });
     }
     for svc in &view.services {
-        nodes.push(Node { id: svc.id.clone(), label: format!("service {}", svc.name), cluster: managed_by(&svc.tags), layer: 1 });
+        nodes.push(Node {
+            id: svc.id.clone(),
+            label: format!("service {}", svc.name),
+            cluster: managed_by(&svc.tags),
+            layer: 1,
+        });
     }
     for a in &view.service_associations {
         edges.push((a.service_network_id.clone(), a.service_id.clone(), String::new()));
@@ -209,7 +217,12 @@ pub fn topology(view: &LatticeView, clusters: &[String]) -> (String, String) {
         nodes.push(Node { id: g.id.clone(), label, cluster: g.cluster().to_string(), layer: 4 });
         for t in &g.targets {
             let tid = format!("{}-{}-{}", g.id, t.id, t.port);
-            nodes.push(Node { id: tid.clone(), label: format!("{}:{}", t.id, t.port), cluster: g.cluster().to_string(), layer: 5 });
+            nodes.push(Node {
+                id: tid.clone(),
+                label: format!("{}:{}", t.id, t.port),
+                cluster: g.cluster().to_string(),
+                layer: 5,
+            });
             edges.push((g.id.clone(), tid, String::new()));
         }
     }

@@ -168,8 +168,9 @@ pub fn compiled() -> &'static [Compiled] {
             .iter()
             .map(|doc| Compiled {
                 doc,
-                regex: cucumber_expressions::Expression::regex_with_parameters(doc.expression, &params)
-                    .unwrap_or_else(|e| panic!("the catalogue's expression {:?} does not compile: {e}", doc.expression)),
+                regex: cucumber_expressions::Expression::regex_with_parameters(doc.expression, &params).unwrap_or_else(
+                    |e| panic!("the catalogue's expression {:?} does not compile: {e}", doc.expression),
+                ),
             })
             .collect()
     })

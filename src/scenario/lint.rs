@@ -103,7 +103,11 @@ fn examples(s: &gherkin::Scenario) -> Vec<Vec<(String, String)>> {
         .filter_map(|ex| ex.table.as_ref())
         .flat_map(|t| {
             let header = t.rows.first().cloned().unwrap_or_default();
-            t.rows.iter().skip(1).map(move |r| header.iter().cloned().zip(r.iter().cloned()).collect()).collect::<Vec<_>>()
+            t.rows
+                .iter()
+                .skip(1)
+                .map(move |r| header.iter().cloned().zip(r.iter().cloned()).collect())
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -253,8 +257,17 @@ fn captures(expression: &str, text: &str, loose: bool) -> Option<Vec<(String, St
 }
 
 /// What a line may be outside docstrings.
-const HEADERS: &[&str] =
-    &["Feature:", "Rule:", "Background:", "Scenario:", "Scenario Outline:", "Scenario Template:", "Example:", "Examples:", "Scenarios:"];
+const HEADERS: &[&str] = &[
+    "Feature:",
+    "Rule:",
+    "Background:",
+    "Scenario:",
+    "Scenario Outline:",
+    "Scenario Template:",
+    "Example:",
+    "Examples:",
+    "Scenarios:",
+];
 const STEP_KEYWORDS: &[&str] = &["Given ", "When ", "Then ", "And ", "But ", "* "];
 
 /// Lines that are neither Gherkin nor allowed free text, with why.
@@ -324,7 +337,9 @@ mod tests {
         let got = loose_parameters(e, "Lattice received exactly 1 ListTargetGroup calls").unwrap();
         assert_eq!(got[2], ("operation".into(), "ListTargetGroup".into()));
         assert!(parameters(e, "Lattice received exactly 1 ListTargetGroups calls").len() == 3);
-        assert!(unmatched("Lattice received exactly 1 ListTargetGroup calls").contains("did you mean ListTargetGroups?"));
+        assert!(
+            unmatched("Lattice received exactly 1 ListTargetGroup calls").contains("did you mean ListTargetGroups?")
+        );
     }
 
     #[test]

@@ -62,10 +62,7 @@ pub struct RunContext {
 
 impl Default for RunContext {
     fn default() -> Self {
-        Self {
-            settings: RunSettings::default(),
-            backend: Arc::new(crate::backend::embedded::Embedded::default()),
-        }
+        Self { settings: RunSettings::default(), backend: Arc::new(crate::backend::embedded::Embedded::default()) }
     }
 }
 

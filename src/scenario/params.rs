@@ -17,7 +17,11 @@ impl FromStr for Cluster {
         let valid = !name.is_empty()
             && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !name.starts_with('-');
-        if valid { Ok(Self(name.to_string())) } else { Err(format!("{s} is not a quoted cluster name like \"cluster-a\"")) }
+        if valid {
+            Ok(Self(name.to_string()))
+        } else {
+            Err(format!("{s} is not a quoted cluster name like \"cluster-a\""))
+        }
     }
 }
 
@@ -33,7 +37,9 @@ impl FromStr for Object {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let (namespace, name) = s.split_once('/').ok_or_else(|| format!("{s} is not namespace/name"))?;
-        let label = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b));
+        let label = |t: &str| {
+            !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-.".contains(&b))
+        };
         if !label(namespace) || !label(name) || namespace.contains('.') {
             return Err(format!("{s} is not namespace/name in lower case"));
         }
@@ -489,6 +495,9 @@ mod tests {
         assert_eq!("for 60 seconds, ".parse::<Timing>(), Ok(Timing::For(Duration::from_secs(60))));
         assert_eq!("at no point within 2 minutes, ".parse::<Timing>(), Ok(Timing::AtNoPoint(Duration::from_secs(120))));
         assert!("3 fortnights".parse::<Span>().is_err());
-        assert!(matches!("a delay of 250 ms".parse::<Fault>(), Ok(Fault(sim_core::FaultKind::Latency { delay_ms: 250 }))));
+        assert!(matches!(
+            "a delay of 250 ms".parse::<Fault>(),
+            Ok(Fault(sim_core::FaultKind::Latency { delay_ms: 250 }))
+        ));
     }
 }

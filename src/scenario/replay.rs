@@ -13,8 +13,13 @@ use super::runner::{RunOptions, run_blocking};
 pub enum Replay {
     /// The same outcome (the same failure, or a pass for a kept bundle) and journal.
     Reproduced,
-    DifferentJournal { first_difference: String },
-    DifferentFailure { was: String, now: String },
+    DifferentJournal {
+        first_difference: String,
+    },
+    DifferentFailure {
+        was: String,
+        now: String,
+    },
 }
 
 /// A bundle's journal, or `Null` for a scenario that failed before its world started.
@@ -55,7 +60,11 @@ pub fn replay_blocking(bundle: &Path) -> anyhow::Result<Replay> {
         concurrency: 1,
         ..RunOptions::default()
     })?;
-    anyhow::ensure!(outcome.problems.is_empty(), "the bundle's scenario does not check: {}", outcome.problems.join("; "));
+    anyhow::ensure!(
+        outcome.problems.is_empty(),
+        "the bundle's scenario does not check: {}",
+        outcome.problems.join("; ")
+    );
     let replayed = outcome.bundles.first().context("the replay ran no scenario")?;
     let replayed_seed: Value = serde_yaml_ng::from_str(&std::fs::read_to_string(replayed.join("seed.yaml"))?)?;
     anyhow::ensure!(

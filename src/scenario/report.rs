@@ -121,7 +121,13 @@ impl Report {
                 } else {
                     self.say(&format!("✘ {at} {}", scenario.name));
                     for p in &mine {
-                        self.say(&format!("    {}:{}: {}\n      {}", p.file.display(), p.line, p.text, indent(&p.message)));
+                        self.say(&format!(
+                            "    {}:{}: {}\n      {}",
+                            p.file.display(),
+                            p.line,
+                            p.text,
+                            indent(&p.message)
+                        ));
                     }
                     self.with(|t| {
                         t.scenarios_failed += 1;

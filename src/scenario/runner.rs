@@ -115,7 +115,8 @@ impl RunOutcome {
 
     /// The run's one summary line.
     pub fn summary(&self) -> String {
-        let mut parts = vec![format!("{} scenarios passed", self.scenarios_passed), format!("{} failed", self.scenarios_failed)];
+        let mut parts =
+            vec![format!("{} scenarios passed", self.scenarios_passed), format!("{} failed", self.scenarios_failed)];
         if !self.skipped_for_backend.is_empty() {
             parts.push(format!("{} skipped on {}", self.skipped_for_backend.len(), self.ran_on));
         }
@@ -186,7 +187,11 @@ fn push_step(out: &mut String, s: &cucumber::gherkin::Step) {
 
 /// The profile a scenario chooses with `the controllers run profile X` (in its Background or
 /// its own steps), so the world starts with it before any Background step applies anything.
-fn chosen_profile(feature: &cucumber::gherkin::Feature, rule: Option<&cucumber::gherkin::Rule>, scenario: &cucumber::gherkin::Scenario) -> Option<String> {
+fn chosen_profile(
+    feature: &cucumber::gherkin::Feature,
+    rule: Option<&cucumber::gherkin::Rule>,
+    scenario: &cucumber::gherkin::Scenario,
+) -> Option<String> {
     let background = feature.background.iter().chain(rule.and_then(|r| r.background.as_ref()));
     background
         .flat_map(|b| &b.steps)
@@ -222,7 +227,8 @@ pub fn on_runner_thread<T: Send + 'static>(
     std::thread::Builder::new()
         .name(RUNNER_THREAD.into())
         .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(!wall_clock).build()?;
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().start_paused(!wall_clock).build()?;
             runtime.block_on(f())
         })?
         .join()
@@ -238,11 +244,7 @@ pub fn run_blocking(options: RunOptions) -> anyhow::Result<RunOutcome> {
 pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
     let problems = super::lint::check(&options.paths);
     let selected = selected_count(&options)?;
-    anyhow::ensure!(
-        selected > 0 || !problems.is_empty(),
-        "no scenario is selected by {}",
-        describe_filters(&options)
-    );
+    anyhow::ensure!(selected > 0 || !problems.is_empty(), "no scenario is selected by {}", describe_filters(&options));
     let aws = match &options.aws {
         None => None,
         Some(a) => Some(connect_aws(a, options.external_controller.is_some()).await?),
@@ -378,7 +380,12 @@ async fn run_paths(
     for (i, path) in options.paths.iter().enumerate() {
         let junit = options.junit.as_ref().map(|j| super::junit::part(j, i));
         let report = Report::new(bad.to_vec(), options.quiet);
-        let hooks = Hooks { options: options.clone(), context: context.clone(), bundles: bundles.clone(), simulated: simulated.clone() };
+        let hooks = Hooks {
+            options: options.clone(),
+            context: context.clone(),
+            bundles: bundles.clone(),
+            simulated: simulated.clone(),
+        };
         run_path(path, options, hooks, bad, report.clone(), junit.as_deref()).await?;
         parts.extend(junit);
         let tally = report.tally();
@@ -473,7 +480,9 @@ async fn run_path(
                     let outcome = failure.as_deref().unwrap_or("passed");
                     match super::bundle::write(&hooks.options.report, &scenario.name, world, outcome).await {
                         Ok(dir) => hooks.bundles.lock().unwrap_or_else(|e| e.into_inner()).push(dir),
-                        Err(e) => eprintln!("latticelab: the bundle of {:?} could not be written: {e:#}", scenario.name),
+                        Err(e) => {
+                            eprintln!("latticelab: the bundle of {:?} could not be written: {e:#}", scenario.name)
+                        }
                     }
                 }
                 if let Some(started) = world.and_then(|w| w.world.as_mut())
@@ -483,7 +492,9 @@ async fn run_path(
                 }
             })
         });
-    let filter = move |feature: &cucumber::gherkin::Feature, _: Option<&cucumber::gherkin::Rule>, _: &cucumber::gherkin::Scenario| {
+    let filter = move |feature: &cucumber::gherkin::Feature,
+                       _: Option<&cucumber::gherkin::Rule>,
+                       _: &cucumber::gherkin::Scenario| {
         // A file with problems runs none of its scenarios: nothing half-checked.
         !feature.path.as_ref().is_some_and(|p| bad.contains(&p.canonicalize().unwrap_or_else(|_| p.clone())))
     };

@@ -41,7 +41,8 @@ impl World {
     pub fn next_change(&self, at_most: Duration) -> impl std::future::Future<Output = ()> + use<> {
         let mut lattice = self.sim.watch_writes();
         lattice.mark_unchanged();
-        let mut clusters: Vec<_> = self.clusters.iter().filter_map(|c| c.embedded.as_ref().map(|e| e.changes())).collect();
+        let mut clusters: Vec<_> =
+            self.clusters.iter().filter_map(|c| c.embedded.as_ref().map(|e| e.changes())).collect();
         async move {
             let any_cluster = async {
                 if clusters.is_empty() {

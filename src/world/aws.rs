@@ -107,6 +107,20 @@ impl AwsLattice {
         self.vpcs.get(scenario_vpc).cloned().unwrap_or_else(|| scenario_vpc.into())
     }
 
+    /// What the view of a world on this account keeps: the run's resources, VPC ids mapped
+    /// back to the scenario's.
+    pub fn scope(&self) -> super::view::Scope {
+        super::view::Scope {
+            only_tagged: Some((RUN_ID_TAG.to_string(), self.run_id.clone())),
+            vpc_names: self.vpcs.iter().map(|(scenario, real)| (real.clone(), scenario.clone())).collect(),
+        }
+    }
+
+    /// The run's part of the account, in the typed view.
+    pub async fn view(&self) -> anyhow::Result<super::view::LatticeView> {
+        super::view::read(&self.client, &self.scope()).await
+    }
+
     /// Deletes everything that carries the run's tag, children first, waiting out what
     /// Lattice still reports in use (associations being deleted, targets draining).
     pub async fn delete_run(&self) -> anyhow::Result<()> {
@@ -150,7 +164,8 @@ macro_rules! delete {
 }
 
 async fn delete_run(client: &Client, run_id: &str) -> anyhow::Result<()> {
-    let scope = super::view::Scope { only_tagged: Some((RUN_ID_TAG.to_string(), run_id.to_string())), ..Default::default() };
+    let scope =
+        super::view::Scope { only_tagged: Some((RUN_ID_TAG.to_string(), run_id.to_string())), ..Default::default() };
     let view = super::view::read(client, &scope).await?;
     for rule in view.rules.iter().filter(|r| !r.is_default) {
         let (svc, l, r) = (&rule.service_id, &rule.listener_id, &rule.id);
@@ -198,7 +213,10 @@ async fn delete_run(client: &Client, run_id: &str) -> anyhow::Result<()> {
         );
     }
     for sn in &view.service_networks {
-        delete!(&format!("service network {}", sn.id), client.delete_service_network().service_network_identifier(&sn.id));
+        delete!(
+            &format!("service network {}", sn.id),
+            client.delete_service_network().service_network_identifier(&sn.id)
+        );
     }
     Ok(())
 }

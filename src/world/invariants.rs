@@ -44,7 +44,8 @@ impl World {
                 if meta["annotations"][FEDERATION] != "amazon-vpc-lattice" || !meta["deletionTimestamp"].is_null() {
                     continue;
                 }
-                let (ns, name) = (meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default());
+                let (ns, name) =
+                    (meta["namespace"].as_str().unwrap_or_default(), meta["name"].as_str().unwrap_or_default());
                 let service_name = meta["annotations"][SERVICE_NAME].as_str().unwrap_or(name);
                 let Some(service) = services
                     .iter()
@@ -56,7 +57,8 @@ impl World {
                 let own: Vec<oracle::Slice> = slices
                     .iter()
                     .filter(|s| {
-                        s["metadata"]["namespace"] == ns && s["metadata"]["labels"]["kubernetes.io/service-name"] == service_name
+                        s["metadata"]["namespace"] == ns
+                            && s["metadata"]["labels"]["kubernetes.io/service-name"] == service_name
                     })
                     .map(oracle::slice)
                     .collect();

@@ -112,7 +112,12 @@ impl World {
         self.apply_documents_as(cluster, documents, "latticelab").await
     }
 
-    async fn apply_documents_as(&self, cluster: &str, documents: &[Value], manager: &str) -> anyhow::Result<Vec<Applied>> {
+    async fn apply_documents_as(
+        &self,
+        cluster: &str,
+        documents: &[Value],
+        manager: &str,
+    ) -> anyhow::Result<Vec<Applied>> {
         let mut applied = Vec::new();
         for (i, value) in documents.iter().enumerate() {
             let api_version =
@@ -195,7 +200,10 @@ impl World {
         name: &str,
     ) -> anyhow::Result<Option<Value>> {
         let (api, _) = self.api(cluster, api_version, kind, namespace).await?;
-        let got = api.get_opt(name).await.map_err(|e| kube_error(e).context(format!("reading {kind} {name} in {cluster}")))?;
+        let got = api
+            .get_opt(name)
+            .await
+            .map_err(|e| kube_error(e).context(format!("reading {kind} {name} in {cluster}")))?;
         Ok(got.map(|o| serde_json::to_value(o).unwrap_or_default()))
     }
 }
@@ -252,7 +260,13 @@ impl World {
 
     /// Replaces the endpoints of Service `namespace/name` (as scaling its pods would): one
     /// ready endpoint per address, on the ports its EndpointSlice already has.
-    pub async fn set_endpoints(&self, cluster: &str, namespace: &str, name: &str, addresses: &[&str]) -> anyhow::Result<()> {
+    pub async fn set_endpoints(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        addresses: &[&str],
+    ) -> anyhow::Result<()> {
         let slices = self.objects(cluster, "discovery.k8s.io/v1", "EndpointSlice").await?;
         let slice = slices
             .iter()

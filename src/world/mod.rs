@@ -6,8 +6,8 @@ pub mod activity;
 pub mod aws;
 mod cleanup;
 pub mod external;
-mod manifests;
 mod invariants;
+mod manifests;
 pub mod orphans;
 pub mod view;
 
@@ -229,6 +229,8 @@ impl World {
     /// The configuration the reference controller of cluster `index` runs with.
     pub fn controller_config(spec: &ClusterSpec, config: &WorldConfig, index: usize) -> ControllerConfig {
         let mut cc = ControllerConfig::new(&spec.name, &spec.vpc_id, DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
+        // Lattice-tagging mode, as external controllers are told (the Tagging API is not served).
+        cc.disable_tagging_service_api = true;
         let _ = index;
         cc.seed = Some(sim_core::rng::fork_seed(config.seed, &format!("controller/{}", spec.name)));
         cc.quirks = config.quirks.clone();
@@ -249,6 +251,7 @@ impl World {
             let mut cc =
                 ControllerConfig::new(&wc.spec.name, &aws.real_vpc(&wc.spec.vpc_id), &aws.account_id, &aws.region);
             cc.quirks = config.quirks.clone();
+            cc.disable_tagging_service_api = true;
             cc.kept_tags = vec![aws::RUN_ID_TAG.to_string()];
             return sim_controller::start(wc.client.clone(), aws.client.clone(), cc).await;
         }
@@ -301,13 +304,7 @@ impl World {
     /// Lattice as assertions see it now, in Lattice's own terms (on real AWS: the run's
     /// resources, VPC ids mapped back to the scenario's).
     pub async fn view(&self) -> anyhow::Result<LatticeView> {
-        let scope = match &self.config.aws {
-            Some(aws) => view::Scope {
-                only_tagged: Some((aws::RUN_ID_TAG.to_string(), aws.run_id.clone())),
-                vpc_names: aws.vpcs.iter().map(|(scenario, real)| (real.clone(), scenario.clone())).collect(),
-            },
-            None => view::Scope::default(),
-        };
+        let scope = self.config.aws.as_ref().map(aws::AwsLattice::scope).unwrap_or_default();
         view::read(&self.observer, &scope).await.context("reading Lattice")
     }
 

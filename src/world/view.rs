@@ -268,7 +268,8 @@ impl Scope {
 
     /// The resource's tags, when the scope keeps it.
     async fn keep(&self, client: &Client, arn: &str) -> anyhow::Result<Option<Tags>> {
-        let out = client.list_tags_for_resource().resource_arn(arn).send().await.with_context(|| format!("tags of {arn}"))?;
+        let out =
+            client.list_tags_for_resource().resource_arn(arn).send().await.with_context(|| format!("tags of {arn}"))?;
         let mut tags: Tags = out.tags().into_iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect();
         match &self.only_tagged {
             None => Ok(Some(tags)),
@@ -355,7 +356,13 @@ async fn read_services(client: &Client, scope: &Scope, view: &mut LatticeView) -
                 port: l.port(),
             });
         }
-        view.services.push(Service { id, arn, name: svc.name().unwrap_or_default().into(), status: svc.status().cloned(), tags });
+        view.services.push(Service {
+            id,
+            arn,
+            name: svc.name().unwrap_or_default().into(),
+            status: svc.status().cloned(),
+            tags,
+        });
     }
     Ok(())
 }
@@ -397,7 +404,10 @@ async fn read_target_groups(client: &Client, scope: &Scope, view: &mut LatticeVi
 fn action(action: Option<&RuleAction>) -> Action {
     match action {
         Some(RuleAction::Forward(f)) => Action::Forward(
-            f.target_groups().iter().map(|t| (t.target_group_identifier().to_string(), t.weight().unwrap_or(1))).collect(),
+            f.target_groups()
+                .iter()
+                .map(|t| (t.target_group_identifier().to_string(), t.weight().unwrap_or(1)))
+                .collect(),
         ),
         Some(RuleAction::FixedResponse(r)) => Action::FixedResponse(r.status_code()),
         _ => Action::None,

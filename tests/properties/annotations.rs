@@ -256,14 +256,19 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
     let want_groups = exported.len();
     world
         .eventually(Duration::from_secs(120), || async {
-            let n = support::exported_groups(&world).len();
+            let n = support::exported_groups(&world).await.len();
             if n == want_groups { Ok(()) } else { Err(format!("{n} of {want_groups} exported target groups")) }
         })
         .await
         .map_err(|e| TestCaseError::fail(format!("exports did not converge: {e}")))?;
-    let groups = support::exported_groups(&world);
-    let arns: Vec<(String, String)> =
-        world.groups().into_iter().filter(|g| groups.iter().any(|e| e.id == g.id)).map(|g| (g.id, g.arn)).collect();
+    let groups = support::exported_groups(&world).await;
+    let arns: Vec<(String, String)> = support::Seen::of(&world)
+        .await
+        .groups()
+        .into_iter()
+        .filter(|g| groups.iter().any(|e| e.id == g.id))
+        .map(|g| (g.id, g.arn))
+        .collect();
     let annotations = case.annotations.resolve(&arns);
     let importer = CLUSTERS[case.importer];
     let mut objects = Vec::new();
@@ -287,7 +292,7 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
             let id = id.clone();
             world
                 .eventually(Duration::from_secs(120), || async {
-                    let got = support::forwards(&world, &service);
+                    let got = support::forwards(&world, &service).await;
                     if got == [(id.clone(), 3)] { Ok(()) } else { Err(format!("forwards {got:?}")) }
                 })
                 .await
@@ -307,7 +312,7 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
             world
                 .eventually(Duration::from_secs(120), || async {
                     match reason {
-                        None if world.service_names().contains(&service) => Ok(()),
+                        None if support::Seen::of(&world).await.service_names().contains(&service) => Ok(()),
                         None => Err("no Lattice service yet".to_string()),
                         Some(reason) => {
                             let route = world
@@ -332,7 +337,7 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
                 .await
                 .map_err(|e| TestCaseError::fail(format!("want {want:?}: {e}; annotations {annotations:?}")))?;
             support::pass(60).await;
-            let got = support::forwards(&world, &service);
+            let got = support::forwards(&world, &service).await;
             prop_assert!(got.is_empty(), "want {:?}, got forwards {:?}; annotations {:?}", want, got, annotations);
         }
     }

@@ -11,13 +11,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use latticelab::world::World;
-use latticelab::world::inspect::records;
 use proptest::prelude::*;
 use serde_json::Value;
 use sim_core::{FaultKind, FaultPlan, FaultScope, FaultTrigger};
 
 use super::oracle::AN;
-use super::support::{self, cases, run};
+use super::support::{self, Group, Seen, cases, run};
 
 const SERVICES: [&str; 2] = ["svc-0", "svc-1"];
 /// Virtual time allowed to converge once the faults stop: longer than the largest back-off
@@ -253,15 +252,14 @@ fn objects(world: &World, cluster: usize, group: &str, plural: &str) -> BTreeMap
         .collect()
 }
 
-fn tag(g: &latticelab::world::Group, key: &str) -> String {
-    g.tags.get(&format!("{AN}{key}")).and_then(Value::as_str).unwrap_or_default().to_string()
+fn tag(g: &Group, key: &str) -> String {
+    g.tags.get(&format!("{AN}{key}")).cloned().unwrap_or_default()
 }
 
 /// Safety: what must hold at every moment, faults or not.
-fn safety(world: &World) -> Vec<String> {
+fn safety(world: &World, seen: &Seen) -> Vec<String> {
     let mut problems = Vec::new();
-    let state = world.lattice_state();
-    let groups = world.groups();
+    let groups = seen.groups();
     // A controller's target group lives in its cluster's VPC.
     for g in &groups {
         if let Some(c) = world.clusters.iter().find(|c| c.spec.name == g.cluster)
@@ -272,13 +270,13 @@ fn safety(world: &World) -> Vec<String> {
     }
     // Every forward names an existing target group, and a target group serves one service.
     let mut served_by: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for rule in records(&state, "rules") {
-        for f in rule["action"]["forward"]["targetGroups"].as_array().into_iter().flatten() {
-            let id = f["targetGroupIdentifier"].as_str().unwrap_or_default().to_string();
-            if !groups.iter().any(|g| g.id == id) {
-                problems.push(format!("rule {} forwards to missing {id}", rule["id"]));
+    for rule in &seen.0.rules {
+        let latticelab::world::view::Action::Forward(targets) = &rule.action else { continue };
+        for (id, _) in targets {
+            if !groups.iter().any(|g| g.id == *id) {
+                problems.push(format!("rule {} forwards to missing {id}", rule.id));
             }
-            served_by.entry(id).or_default().insert(rule["serviceId"].as_str().unwrap_or_default().into());
+            served_by.entry(id.clone()).or_default().insert(rule.service_id.clone());
         }
     }
     problems.extend(served_by.iter().filter(|(_, s)| s.len() > 1).map(|(id, s)| format!("{id} serves {s:?}")));
@@ -300,20 +298,19 @@ fn safety(world: &World) -> Vec<String> {
 
 /// The oracle: what Lattice must hold, derived from the clusters' objects (controller.md §2,
 /// §3.2, §2.7 — deleting an export whose target group a rule still uses waits for that rule).
-fn differences(world: &World) -> Vec<String> {
+fn differences(world: &World, seen: &Seen) -> Vec<String> {
     let mut problems = Vec::new();
-    let groups = world.groups();
-    let exported: Vec<&latticelab::world::Group> =
-        groups.iter().filter(|g| tag(g, "SourceTypeKey") == "ServiceExport").collect();
+    let groups = seen.groups();
+    let exported: Vec<&Group> = groups.iter().filter(|g| tag(g, "SourceTypeKey") == "ServiceExport").collect();
     let forwarded: BTreeSet<String> =
-        world.service_names().iter().flat_map(|s| world.service_forwards(s)).map(|(g, _)| g.id).collect();
+        seen.service_names().iter().flat_map(|s| seen.forwards(s)).map(|(g, _)| g.id).collect();
     for (i, c) in world.clusters.iter().enumerate() {
         let name = &c.spec.name;
         let services = objects(world, i, "", "services");
         let slices = objects(world, i, "discovery.k8s.io", "endpointslices");
         let exports = objects(world, i, "application-networking.k8s.aws", "serviceexports");
         for svc in SERVICES {
-            let mine: Vec<&&latticelab::world::Group> =
+            let mine: Vec<&&Group> =
                 exported.iter().filter(|g| g.cluster == *name && tag(g, "ServiceName") == svc).collect();
             match exports.get(svc) {
                 Some(e) if e["metadata"]["deletionTimestamp"].is_null() => {
@@ -366,12 +363,12 @@ fn differences(world: &World) -> Vec<String> {
         let imports = objects(world, i, "application-networking.k8s.aws", "serviceimports");
         let service = support::lattice_service(&route_name(i), "default");
         let Some(route) = routes.get(&route_name(i)) else {
-            if world.service_names().contains(&service) {
+            if seen.service_names().contains(&service) {
                 problems.push(format!("{service}: no route, yet a Lattice service"));
             }
             continue;
         };
-        if !world.service_names().contains(&service) {
+        if !seen.service_names().contains(&service) {
             problems.push(format!("{service}: no Lattice service"));
             continue;
         }
@@ -380,21 +377,20 @@ fn differences(world: &World) -> Vec<String> {
         let from = imports
             .get(import)
             .and_then(|i| i["metadata"]["annotations"][format!("{AN}aws-eks-cluster-name")].as_str().map(String::from));
-        let accepts = |g: &latticelab::world::Group| {
+        let accepts = |g: &Group| {
             tag(g, "ServiceName") == import
                 && tag(g, "ServiceNamespace") == "default"
                 && from.as_ref().is_none_or(|f| &g.cluster == f)
         };
-        let forwards = world.service_forwards(&service);
+        let forwards = seen.forwards(&service);
         // Resolution takes the first accepted group in list order (E-I3), and a target group
         // serves one Lattice service only (E-I6): when another route's service holds that
         // first group, this route keeps backing off and its rule stays as it was.
-        let taken_elsewhere = |g: &latticelab::world::Group| {
-            world
-                .service_names()
+        let taken_elsewhere = |g: &Group| {
+            seen.service_names()
                 .iter()
                 .filter(|s| **s != service)
-                .any(|s| world.service_forwards(s).iter().any(|(f, _)| f.id == g.id))
+                .any(|s| seen.forwards(s).iter().any(|(f, _)| f.id == g.id))
         };
         if exported.iter().find(|g| accepts(g)).is_some_and(|first| !taken_elsewhere(first)) {
             let ok = matches!(forwards.as_slice(), [(g, w)] if accepts(g) && *w == weight);
@@ -435,13 +431,14 @@ fn diagnosis(world: &World) -> String {
 }
 
 /// What the controllers made and must have removed once every object is gone.
-fn leftovers(world: &World) -> Vec<String> {
-    let state = world.lattice_state();
+fn leftovers(world: &World, seen: &Seen) -> Vec<String> {
     let mut left: Vec<String> =
-        world.groups().into_iter().map(|g| format!("target group {} of {}", g.id, g.cluster)).collect();
-    for kind in ["services", "listeners", "rules", "serviceNetworkServiceAssociations"] {
-        left.extend(records(&state, kind).map(|r| format!("{kind} {}", r["id"])));
-    }
+        seen.groups().into_iter().map(|g| format!("target group {} of {}", g.id, g.cluster)).collect();
+    let view = &seen.0;
+    left.extend(view.services.iter().map(|s| format!("service {}", s.id)));
+    left.extend(view.listeners.iter().map(|l| format!("listener {}", l.id)));
+    left.extend(view.rules.iter().map(|r| format!("rule {}", r.id)));
+    left.extend(view.service_associations.iter().map(|a| format!("service association {}", a.id)));
     for (i, c) in world.clusters.iter().enumerate() {
         let exports = objects(world, i, "application-networking.k8s.aws", "serviceexports");
         left.extend(exports.keys().map(|e| format!("{}: export {e}", c.spec.name)));
@@ -455,14 +452,15 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
     inject(&world, &case.faults);
     for (step, op) in case.ops.iter().enumerate() {
         perform(&world, op).await;
-        let problems = safety(&world);
+        let problems = safety(&world, &Seen::of(&world).await);
         prop_assert!(problems.is_empty(), "seed {}: after step {step} ({op:?}): {problems:?}", case.seed);
     }
     heal(&world);
     let converged = world
         .eventually(BOUND, || async {
-            let mut problems = differences(&world);
-            problems.extend(safety(&world));
+            let seen = Seen::of(&world).await;
+            let mut problems = differences(&world, &seen);
+            problems.extend(safety(&world, &seen));
             if problems.is_empty() { Ok(()) } else { Err(format!("{problems:?}")) }
         })
         .await;
@@ -488,7 +486,7 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
     }
     let cleaned = world
         .eventually(BOUND, || async {
-            let left = leftovers(&world);
+            let left = leftovers(&world, &Seen::of(&world).await);
             if left.is_empty() { Ok(()) } else { Err(format!("{left:?}")) }
         })
         .await;
@@ -501,9 +499,9 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
 /// list order follows ids, which concurrent reconciles draw in either order), or a group it
 /// accepts is accepted by another route too (a group serves one service, E-I6: the first
 /// route to claim it keeps it).
-fn order_dependent(world: &World) -> BTreeSet<String> {
-    let exported: Vec<latticelab::world::Group> =
-        world.groups().into_iter().filter(|g| tag(g, "SourceTypeKey") == "ServiceExport").collect();
+fn order_dependent(world: &World, seen: &Seen) -> BTreeSet<String> {
+    let exported: Vec<Group> =
+        seen.groups().into_iter().filter(|g| tag(g, "SourceTypeKey") == "ServiceExport").collect();
     let mut accepted: Vec<(String, BTreeSet<String>)> = Vec::new();
     for i in 0..world.clusters.len() {
         let routes = objects(world, i, "gateway.networking.k8s.io", "httproutes");
@@ -543,21 +541,21 @@ async fn outcome(case: Case) -> (BTreeSet<String>, BTreeSet<String>) {
     }
     heal(&world);
     support::pass(600).await;
-    let groups = world
+    let seen = Seen::of(&world).await;
+    let groups = seen
         .groups()
         .into_iter()
         .map(|g| {
             format!("{} {} {} {} {:?}", g.cluster, tag(&g, "SourceTypeKey"), tag(&g, "ServiceName"), g.port, g.targets)
         })
         .collect();
-    let order_dependent = order_dependent(&world);
-    let forwards = world
+    let order_dependent = order_dependent(&world, &seen);
+    let forwards = seen
         .service_names()
         .into_iter()
         .filter(|s| !order_dependent.contains(s))
         .flat_map(|s| {
-            world
-                .service_forwards(&s)
+            seen.forwards(&s)
                 .into_iter()
                 .map(move |(g, w)| format!("{s} → {} {} {w}", g.cluster, tag(&g, "ServiceName")))
         })

@@ -102,15 +102,16 @@ async fn apply_all(world: &World, objects: &[(&str, Value)], manager: &str) {
 /// (cluster, port, targets) and the importing route's forwards (cluster, VPC, port, weight).
 type Outcome = (BTreeSet<(String, i64, BTreeSet<(String, i64)>)>, Vec<(String, String, i64, i64)>);
 
-fn outcome(world: &World) -> Outcome {
-    let exports = world
+async fn outcome(world: &World) -> Outcome {
+    let seen = support::Seen::of(world).await;
+    let exports = seen
         .groups()
         .into_iter()
-        .filter(|g| g.tags.get(&format!("{AN}SourceTypeKey")) == Some(&json!("ServiceExport")))
+        .filter(|g| g.tags.get(&format!("{AN}SourceTypeKey")).map(String::as_str) == Some("ServiceExport"))
         .map(|g| (g.cluster, g.port, g.targets.into_iter().collect()))
         .collect();
-    let forwards = world
-        .service_forwards(&support::lattice_service("importer", "default"))
+    let forwards = seen
+        .forwards(&support::lattice_service("importer", "default"))
         .into_iter()
         .map(|(g, w)| (g.cluster, g.vpc, g.port, w))
         .collect();
@@ -124,7 +125,7 @@ async fn settle(world: &World, t: &Topology) -> Result<(), TestCaseError> {
     let exports = t.exporters.len();
     world
         .eventually(Duration::from_secs(600), || async {
-            let (groups, forwards) = outcome(world);
+            let (groups, forwards) = outcome(world).await;
             if groups.len() == exports && !forwards.is_empty() {
                 Ok(())
             } else {
@@ -189,7 +190,7 @@ proptest! {
                 let world = start(&t, "fixed").await;
                 apply_all(&world, &objects, "latticelab").await;
                 settle(&world, &t).await?;
-                Ok::<_, TestCaseError>(outcome(&world))
+                Ok::<_, TestCaseError>(outcome(&world).await)
             })
         };
         let (a, b) = (outcome_of(canonical)?, outcome_of(shuffled)?);

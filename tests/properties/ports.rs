@@ -177,22 +177,44 @@ proptest! {
     }
 }
 
+/// The export's groups in the world, by port, with their targets.
+async fn world_groups(world: &latticelab::world::World) -> Vec<(i64, BTreeSet<(String, i64)>)> {
+    let seen = support::Seen::of(world).await;
+    let mut got: Vec<(i64, BTreeSet<(String, i64)>)> = seen
+        .0
+        .export_groups("c0", "default", "svc")
+        .into_iter()
+        .map(|g| {
+            (
+                i64::from(g.port.unwrap_or_default()),
+                g.targets.iter().map(|t| (t.id.clone(), i64::from(t.port))).collect(),
+            )
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+/// Under v2.1.3 the GC takes the unused group of every exported port but the first at its
+/// first pass (H-1), so the world is compared after a pass and again after the next one: a
+/// group that only exists until the GC comes cannot pass.
 async fn world_targets(case: PortCase, seed: u64) -> Result<(), TestCaseError> {
     let world = support::world(&[("c0".into(), 0)], seed, "v2.1.3").await;
     support::apply(&world, "c0", &case.manifests()).await;
-    let want = case.expected();
+    let mut want = case.expected();
+    want.truncate(1);
+    support::pass(45).await;
     world
         .eventually(Duration::from_secs(120), || async {
-            let mut got: Vec<(i64, BTreeSet<(String, i64)>)> = world
-                .export_groups("c0", "default", "svc")
-                .into_iter()
-                .map(|g| (g.port, g.targets.into_iter().collect()))
-                .collect();
-            got.sort();
+            let got = world_groups(&world).await;
             if got == want { Ok(()) } else { Err(format!("got {got:?}, want {want:?}")) }
         })
         .await
-        .map_err(|e| TestCaseError::fail(e.to_string()))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    support::pass(60).await;
+    let got = world_groups(&world).await;
+    prop_assert_eq!(got, want, "the groups changed over the next GC pass");
+    Ok(())
 }
 
 proptest! {

@@ -183,23 +183,76 @@ pub fn lattice_service(route: &str, namespace: &str) -> String {
     format!("{route}-{namespace}")
 }
 
+/// A target group as the properties compare them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub id: String,
+    pub arn: String,
+    pub cluster: String,
+    pub vpc: String,
+    pub port: i64,
+    pub tags: BTreeMap<String, String>,
+    pub targets: Vec<(String, i64)>,
+}
+
+/// What Lattice holds, as the properties read it: the world's typed view.
+pub struct Seen(pub latticelab::world::LatticeView);
+
+impl Seen {
+    pub async fn of(world: &World) -> Self {
+        Self(world.view().await.expect("reading Lattice"))
+    }
+
+    /// Every target group, in id order (the list order).
+    pub fn groups(&self) -> Vec<Group> {
+        self.0
+            .target_groups
+            .iter()
+            .map(|g| Group {
+                id: g.id.clone(),
+                arn: g.arn.clone(),
+                cluster: g.cluster().to_string(),
+                vpc: g.vpc.clone(),
+                port: i64::from(g.port.unwrap_or_default()),
+                tags: g.tags.clone(),
+                targets: g.targets.iter().map(|t| (t.id.clone(), i64::from(t.port))).collect(),
+            })
+            .collect()
+    }
+
+    pub fn service_names(&self) -> Vec<String> {
+        self.0.services.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// `(group, weight)` of every forward of a Lattice service's custom rules, to groups that exist.
+    pub fn forwards(&self, service: &str) -> Vec<(Group, i64)> {
+        let Some(svc) = self.0.service_named(service) else { return vec![] };
+        let groups = self.groups();
+        self.0
+            .forwards(&svc.id)
+            .iter()
+            .filter_map(|f| {
+                let g = f.group.as_ref().ok()?;
+                Some((groups.iter().find(|x| x.id == g.id)?.clone(), i64::from(f.weight)))
+            })
+            .collect()
+    }
+}
+
 /// Every target group an export made, in list order, as the import oracle sees them.
-pub fn exported_groups(world: &World) -> Vec<ExportedGroup> {
-    world
+pub async fn exported_groups(world: &World) -> Vec<ExportedGroup> {
+    Seen::of(world)
+        .await
         .groups()
         .into_iter()
-        .filter(|g| g.tags.get(&format!("{AN}SourceTypeKey")) == Some(&json!("ServiceExport")))
-        .map(|g| ExportedGroup {
-            id: g.id,
-            vpc: g.vpc,
-            tags: g.tags.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect(),
-        })
+        .filter(|g| g.tags.get(&format!("{AN}SourceTypeKey")).map(String::as_str) == Some("ServiceExport"))
+        .map(|g| ExportedGroup { id: g.id, vpc: g.vpc, tags: g.tags })
         .collect()
 }
 
 /// `(target group id, weight)` of every forward of a Lattice service's custom rules.
-pub fn forwards(world: &World, service: &str) -> Vec<(String, i64)> {
-    world.service_forwards(service).into_iter().map(|(g, w)| (g.id, w)).collect()
+pub async fn forwards(world: &World, service: &str) -> Vec<(String, i64)> {
+    Seen::of(world).await.forwards(service).into_iter().map(|(g, w)| (g.id, w)).collect()
 }
 
 /// The operations of the mutating Lattice calls so far (everything but Get*/List*), in order.

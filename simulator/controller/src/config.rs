@@ -51,9 +51,11 @@ pub struct ControllerConfig {
     pub default_service_network: String,
     /// `ENABLE_SERVICE_NETWORK_OVERRIDE`.
     pub enable_service_network_override: bool,
-    /// `DISABLE_TAGGING_SERVICE_API`. The Resource Groups Tagging API path is not modelled:
-    /// tag lookups always go through Lattice (`ListTargetGroups` + `ListTagsForResource`),
-    /// which is what the real controller does when this is `true`.
+    /// `DISABLE_TAGGING_SERVICE_API` (`true` in any case: Lattice-tagging mode; the real
+    /// default, `false`, looks tags up through the Resource Groups Tagging API). The Tagging
+    /// API is not modelled yet, so in the default mode lookups still read
+    /// `ListTagsForResource`, uncached as `GetResources` answers are
+    /// (`docs/controller.md#tag-caches`).
     pub disable_tagging_service_api: bool,
     /// `LATTICE_RETRY`: the requeue of a "retry needed" error (10 s).
     pub lattice_retry: Duration,
@@ -81,7 +83,8 @@ impl ControllerConfig {
             lattice_endpoint: None,
             default_service_network: String::new(),
             enable_service_network_override: false,
-            disable_tagging_service_api: true,
+            // The real controller's default (the variable unset).
+            disable_tagging_service_api: false,
             lattice_retry: Duration::from_secs(10),
             gc_interval: Duration::from_secs(30),
             resync: None,
@@ -106,8 +109,10 @@ impl ControllerConfig {
         );
         config.lattice_endpoint = var("LATTICE_ENDPOINT");
         config.default_service_network = var("DEFAULT_SERVICE_NETWORK").unwrap_or_default();
-        config.enable_service_network_override = var("ENABLE_SERVICE_NETWORK_OVERRIDE").as_deref() == Some("true");
-        config.disable_tagging_service_api = var("DISABLE_TAGGING_SERVICE_API").as_deref() == Some("true");
+        // The real controller lower-cases both before comparing (`pkg/config`).
+        let truthy = |k: &str| var(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        config.enable_service_network_override = truthy("ENABLE_SERVICE_NETWORK_OVERRIDE");
+        config.disable_tagging_service_api = truthy("DISABLE_TAGGING_SERVICE_API");
         if let Some(retry) = var("LATTICE_RETRY") {
             let seconds: u64 = retry
                 .trim_end_matches('s')

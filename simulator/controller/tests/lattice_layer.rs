@@ -18,7 +18,7 @@ use aws_sdk_vpclattice::types::{
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use sim_controller::error::Error;
-use sim_controller::lattice::Lattice;
+use sim_controller::lattice::{Lattice, TagCaching};
 use sim_controller::model::{Source, TargetGroupModel};
 use sim_controller::reconcile::requeue_after;
 
@@ -45,7 +45,7 @@ fn model() -> TargetGroupModel {
         ip_address_type: "IPV4".into(),
         health_check: None,
         user_tags: Default::default(),
-        targets: vec![],
+        targets: Some(vec![]),
     }
 }
 
@@ -92,7 +92,11 @@ async fn throttling_then_success_is_retried_by_the_sdk() {
         .times(2)
         .output(|| ListTargetsOutput::builder().items(target(TargetStatus::Healthy)).build().unwrap())
         .build();
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false, true);
+    let lattice = Lattice::new(
+        mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast),
+        TagCaching::default(),
+        true,
+    );
     let targets = lattice.list_targets("tg-0123456789abcdef0").await.unwrap();
     assert_eq!(targets.len(), 1);
     assert_eq!(listing.num_calls(), 3);
@@ -102,7 +106,11 @@ async fn throttling_then_success_is_retried_by_the_sdk() {
 async fn a_target_group_already_gone_is_a_successful_delete() {
     let listing = mock!(Client::list_targets).then_error(|| ListTargetsError::ResourceNotFoundException(not_found()));
     // Sequential with only this rule: any further call (deregister, delete) would panic.
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false, true);
+    let lattice = Lattice::new(
+        mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast),
+        TagCaching::default(),
+        true,
+    );
     lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap();
     assert_eq!(listing.num_calls(), 1);
 }
@@ -118,7 +126,7 @@ async fn not_found_in_the_middle_of_a_delete_counts_as_deleted() {
         .then_error(|| DeleteTargetGroupError::ResourceNotFoundException(not_found()));
     let lattice = Lattice::new(
         mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing, &deregister, &delete], fast),
-        false,
+        TagCaching::default(),
         true,
     );
     lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap();
@@ -140,8 +148,11 @@ async fn a_conflict_on_delete_fails_and_backs_off_exponentially() {
         )
     });
     // Sequential: no DeregisterTargets call is expected for an empty group.
-    let lattice =
-        Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing, &delete], fast), false, true);
+    let lattice = Lattice::new(
+        mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing, &delete], fast),
+        TagCaching::default(),
+        true,
+    );
     let e = lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap_err();
     assert!(e.is_conflict(), "{e}");
     assert_eq!(delete.num_calls(), 1, "a conflict is not retried by the SDK");
@@ -155,7 +166,11 @@ async fn a_conflict_on_delete_fails_and_backs_off_exponentially() {
 async fn a_draining_target_makes_delete_a_ten_second_retry() {
     let listing = mock!(Client::list_targets)
         .then_output(|| ListTargetsOutput::builder().items(target(TargetStatus::Draining)).build().unwrap());
-    let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast), false, true);
+    let lattice = Lattice::new(
+        mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&listing], fast),
+        TagCaching::default(),
+        true,
+    );
     let e = lattice.delete_target_group("tg-0123456789abcdef0").await.unwrap_err();
     assert!(matches!(e, Error::Retry(_)), "{e}");
     assert_eq!(requeue_after(&e, 7, RETRY), RETRY);
@@ -183,8 +198,11 @@ async fn create_in_progress_is_a_retry_then_active_is_found() {
         .output(|| tg_with_status(TargetGroupStatus::CreateInProgress))
         .output(|| tg_with_status(TargetGroupStatus::Active))
         .build();
-    let lattice =
-        Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::MatchAny, [&list, &tags, &get], fast), false, true);
+    let lattice = Lattice::new(
+        mock_client!(aws_sdk_vpclattice, RuleMode::MatchAny, [&list, &tags, &get], fast),
+        TagCaching::default(),
+        true,
+    );
     let first = lattice.find_target_group(&model(), "cluster-a", VPC).await.unwrap_err();
     assert!(matches!(first, Error::Retry(_)), "{first}");
     assert_eq!(requeue_after(&first, 0, RETRY), RETRY);
@@ -216,8 +234,11 @@ async fn a_missing_group_is_created_with_the_controllers_tags() {
                 .status(TargetGroupStatus::Active)
                 .build()
         });
-    let lattice =
-        Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&list, &create], fast), false, true);
+    let lattice = Lattice::new(
+        mock_client!(aws_sdk_vpclattice, RuleMode::Sequential, [&list, &create], fast),
+        TagCaching::default(),
+        true,
+    );
     let name = sim_controller::names::target_group("default", "inventory", "abcdefghij");
     let found = lattice
         .upsert_target_group(&model(), name, "cluster-a", VPC, "123456789012/cluster-a/vpc-0aaaaaaaaaaaaaaa1")
@@ -225,4 +246,28 @@ async fn a_missing_group_is_created_with_the_controllers_tags() {
         .unwrap();
     assert_eq!(found.id, "tg-0fedcba9876543210");
     assert_eq!(create.num_calls(), 1);
+}
+
+/// The real controller caches tags per Lattice client: the main client's reads (who manages
+/// a resource) always, the tagging client's lookups only in Lattice-tagging mode; in the
+/// default mode lookups go to the Tagging API, which caches nothing.
+#[tokio::test(start_paused = true)]
+async fn tags_are_cached_only_where_the_real_controller_caches_them() {
+    let arn = "arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/tg-0123456789abcdef0";
+    for (lookups, lookup_calls) in [(false, 2), (true, 1)] {
+        let tags = mock!(Client::list_tags_for_resource)
+            .match_requests(move |r| r.resource_arn() == Some(arn))
+            .then_output(|| ListTagsForResourceOutput::builder().tags("k", "v").build());
+        let caching = TagCaching { ownership: true, lookups };
+        let lattice = Lattice::new(mock_client!(aws_sdk_vpclattice, RuleMode::MatchAny, [&tags]), caching, true);
+        lattice.tags(arn).await.unwrap();
+        lattice.tags(arn).await.unwrap();
+        assert_eq!(tags.num_calls(), lookup_calls, "lookups cached: {lookups}");
+        lattice.owner_tags(arn).await.unwrap();
+        lattice.owner_tags(arn).await.unwrap();
+        assert_eq!(tags.num_calls(), lookup_calls + 1, "ownership reads are cached in either mode");
+        tokio::time::advance(Duration::from_secs(61)).await;
+        lattice.owner_tags(arn).await.unwrap();
+        assert_eq!(tags.num_calls(), lookup_calls + 2, "a cached copy lives 60 seconds");
+    }
 }

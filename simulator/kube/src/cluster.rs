@@ -202,7 +202,11 @@ impl Cluster {
     }
 
     pub(crate) fn decide(&self, operation: &str) -> FaultDecision {
-        self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(operation, &self.inner.fault_rng, self.inner.config.clock.now_ms())
+        self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(
+            operation,
+            &self.inner.fault_rng,
+            self.inner.config.clock.now_ms(),
+        )
     }
 
     /// Ends every open watch stream now, as a dropped connection would; clients re-watch

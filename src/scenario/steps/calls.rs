@@ -16,7 +16,7 @@ fn simulator(world: &World) -> Result<&sim_lattice::Simulator, super::StepFailur
 }
 
 async fn count(
-    w: &ScenarioWorld,
+    w: &mut ScenarioWorld,
     how: Comparison,
     n: u64,
     operation: &Operation,
@@ -24,6 +24,7 @@ async fn count(
     window: Option<Span>,
 ) -> StepResult {
     settle(w).await?;
+    w.world().await?;
     let world = w.started()?;
     let sim = simulator(world)?;
     let key = caller.map(|c| access_key_of(&c.0));
@@ -45,13 +46,25 @@ async fn calls(w: &mut ScenarioWorld, how: Comparison, n: u64, operation: Operat
 
 #[given(expr = "Lattice received {comparison} {int} {operation} call(s) from the controller of {cluster}")]
 #[then(expr = "Lattice received {comparison} {int} {operation} call(s) from the controller of {cluster}")]
-async fn calls_from(w: &mut ScenarioWorld, how: Comparison, n: u64, operation: Operation, cluster: Cluster) -> StepResult {
+async fn calls_from(
+    w: &mut ScenarioWorld,
+    how: Comparison,
+    n: u64,
+    operation: Operation,
+    cluster: Cluster,
+) -> StepResult {
     count(w, how, n, &operation, Some(&cluster), None).await
 }
 
 #[given(expr = "Lattice received {comparison} {int} {operation} call(s) in the last {duration}")]
 #[then(expr = "Lattice received {comparison} {int} {operation} call(s) in the last {duration}")]
-async fn calls_lately(w: &mut ScenarioWorld, how: Comparison, n: u64, operation: Operation, window: Span) -> StepResult {
+async fn calls_lately(
+    w: &mut ScenarioWorld,
+    how: Comparison,
+    n: u64,
+    operation: Operation,
+    window: Span,
+) -> StepResult {
     count(w, how, n, &operation, None, Some(window)).await
 }
 
@@ -61,6 +74,7 @@ async fn calls_lately(w: &mut ScenarioWorld, how: Comparison, n: u64, operation:
 #[then(expr = "the Lattice calls are reported")]
 async fn report(w: &mut ScenarioWorld) -> StepResult {
     settle(w).await?;
+    w.world().await?;
     let world = w.started()?;
     let sim = simulator(world)?;
     let callers: Vec<(String, String)> = world

@@ -74,7 +74,11 @@ const VERBS: &[&str] = &["get", "list", "watch", "create", "update", "patch", "d
 #[when(expr = "{cluster} conflicts on {word} {word} with probability {float}")]
 async fn conflicts(w: &mut ScenarioWorld, cluster: Cluster, verb: String, resource: String, p: f64) -> StepResult {
     if !VERBS.contains(&verb.as_str()) {
-        return fail(format!("{verb} is not a verb of the Kubernetes API ({}){}", VERBS.join(", "), crate::scenario::params::did_you_mean(&verb, VERBS)));
+        return fail(format!(
+            "{verb} is not a verb of the Kubernetes API ({}){}",
+            VERBS.join(", "),
+            crate::scenario::params::did_you_mean(&verb, VERBS)
+        ));
     }
     let trigger = probability(p)?;
     let world = w.world().await?;
@@ -82,9 +86,17 @@ async fn conflicts(w: &mut ScenarioWorld, cluster: Cluster, verb: String, resour
     let plurals: Vec<String> = sim.resource_types().into_iter().map(|t| t.plural).collect();
     if !plurals.contains(&resource) {
         let names: Vec<&str> = plurals.iter().map(String::as_str).collect();
-        return fail(format!("{resource} is not a resource of {}{}", cluster.0, crate::scenario::params::did_you_mean(&resource, &names)));
+        return fail(format!(
+            "{resource} is not a resource of {}{}",
+            cluster.0,
+            crate::scenario::params::did_you_mean(&resource, &names)
+        ));
     }
-    sim.add_fault(FaultPlan { scope: FaultScope::Matching(format!("{verb} {resource}")), kind: FaultKind::Conflict, trigger });
+    sim.add_fault(FaultPlan {
+        scope: FaultScope::Matching(format!("{verb} {resource}")),
+        kind: FaultKind::Conflict,
+        trigger,
+    });
     Ok(())
 }
 
@@ -129,7 +141,9 @@ async fn retag(w: &mut ScenarioWorld, export: Object, cluster: Cluster, key: Str
 async fn foreign_rule(w: &mut ScenarioWorld, service: String) -> StepResult {
     let world = w.world().await?;
     let view = world.view().await?;
-    let Some(svc) = view.service_named(&service) else { return fail(format!("there is no Lattice service {service:?}")) };
+    let Some(svc) = view.service_named(&service) else {
+        return fail(format!("there is no Lattice service {service:?}"));
+    };
     let listeners = view.listeners_of(&svc.id);
     let [listener] = listeners.as_slice() else {
         return fail(format!("the Lattice service {service:?} does not have exactly one listener"));
@@ -157,7 +171,9 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     match e.as_service_error() {
-        Some(service) => anyhow::anyhow!("{}: {}", service.code().unwrap_or("error"), service.message().unwrap_or_default()),
+        Some(service) => {
+            anyhow::anyhow!("{}: {}", service.code().unwrap_or("error"), service.message().unwrap_or_default())
+        }
         None => anyhow::anyhow!("{}", aws_smithy_types::error::display::DisplayErrorContext(&e)),
     }
 }

@@ -10,7 +10,8 @@ use crate::scenario::ScenarioWorld;
 use crate::scenario::params::{Cluster, Kind, Object, Span};
 
 /// The YAML documents of a step's docstring; a YAML mistake names its line in the feature
-/// file (the docstring's text starts two lines below the step).
+/// file (the docstring's text starts two lines below the step, and gherkin hands it over with
+/// the opening fence's line break first, so YAML's line 2 is the step's line + 2).
 pub(crate) fn documents(step: &Step) -> Result<Vec<Value>, super::StepFailure> {
     let text = docstring(step)?;
     let mut out = Vec::new();
@@ -20,7 +21,7 @@ pub(crate) fn documents(step: &Step) -> Result<Vec<Value>, super::StepFailure> {
             Ok(value) => out.push(value),
             Err(e) => {
                 let line = e.location().map_or(0, |l| l.line());
-                let at = step.position.line + 1 + line;
+                let at = step.position.line + line;
                 return fail(format!("line {at}: the docstring is not valid YAML: {}", yaml_message(&e)));
             }
         }
@@ -28,13 +29,10 @@ pub(crate) fn documents(step: &Step) -> Result<Vec<Value>, super::StepFailure> {
     Ok(out)
 }
 
-/// serde_yaml's message without the position it appends (the caller names the line).
+/// serde_yaml's message without the position it puts in (the caller names the line).
 fn yaml_message(e: &serde_yaml_ng::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
+    let position = regex::Regex::new(r" at line \d+ column \d+").expect("a valid pattern");
+    position.replace_all(&e.to_string(), "").into_owned()
 }
 
 /// `kubectl apply --server-side` of every document, in order.
@@ -56,7 +54,11 @@ async fn rejects(w: &mut ScenarioWorld, cluster: Cluster, message: String, step:
         Ok(applied) => fail(format!("expected a rejection, but {} were applied", describe(&applied))),
         Err(e) => {
             let text = format!("{e:#}");
-            if text.contains(&message) { Ok(()) } else { fail(format!("the rejection does not say {message:?}: {text}")) }
+            if text.contains(&message) {
+                Ok(())
+            } else {
+                fail(format!("the rejection does not say {message:?}: {text}"))
+            }
         }
     }
 }

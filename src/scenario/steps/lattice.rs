@@ -24,6 +24,7 @@ fn ok(seen: impl Into<String>) -> Check {
 #[given(expr = "{timing}export {object} of {cluster} has {int} target group(s)")]
 #[then(expr = "{timing}export {object} of {cluster} has {int} target group(s)")]
 async fn group_count(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cluster, n: usize) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("export {export} of {} has {n} target groups", cluster.0), || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -58,6 +59,7 @@ async fn groups(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: 
         wanted.push((port, table.cell(row, "protocol").to_string(), table.cell(row, "version").to_string(), status));
     }
     wanted.sort();
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("the target groups of export {export} of {}", cluster.0), || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -65,7 +67,10 @@ async fn groups(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: 
         let mut got: Vec<_> = groups
             .iter()
             .map(|g| {
-                let status = wanted.iter().any(|w| w.3.is_some()).then(|| g.status.as_ref().map_or("?", |s| s.as_str()).to_string());
+                let status = wanted
+                    .iter()
+                    .any(|w| w.3.is_some())
+                    .then(|| g.status.as_ref().map_or("?", |s| s.as_str()).to_string());
                 (i64::from(g.port.unwrap_or_default()), protocol(g).to_string(), version(g).to_string(), status)
             })
             .collect();
@@ -106,7 +111,9 @@ fn targets_of(g: &TargetGroup, with_status: bool) -> Vec<(String, i64, Option<St
 fn show_targets(targets: &[(String, i64, Option<String>)]) -> String {
     let items: Vec<String> = targets
         .iter()
-        .map(|(ip, port, status)| format!("{ip}:{port}{}", status.as_ref().map(|s| format!(" {s}")).unwrap_or_default()))
+        .map(|(ip, port, status)| {
+            format!("{ip}:{port}{}", status.as_ref().map(|s| format!(" {s}")).unwrap_or_default())
+        })
         .collect();
     format!("[{}]", items.join(", "))
 }
@@ -143,6 +150,7 @@ async fn check_targets(
 #[then(expr = "{timing}the targets of export {object} of {cluster} are:")]
 async fn targets(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cluster, step: &Step) -> StepResult {
     let wanted = wanted_targets(&Table::of(step, &["ip", "port"], &["status"])?)?;
+    w.world().await?;
     let world = w.started()?;
     let what = format!("the targets of every target group of export {export} of {}", cluster.0);
     expect(w, timing, &what, || check_targets(world, &cluster, &export, None, &wanted)).await
@@ -159,6 +167,7 @@ async fn targets_on_port(
     step: &Step,
 ) -> StepResult {
     let wanted = wanted_targets(&Table::of(step, &["ip", "port"], &["status"])?)?;
+    w.world().await?;
     let world = w.started()?;
     let what = format!("the targets of export {export} of {} on port {port}", cluster.0);
     expect(w, timing, &what, || check_targets(world, &cluster, &export, Some(port), &wanted)).await
@@ -167,6 +176,7 @@ async fn targets_on_port(
 #[given(expr = "{timing}the targets of export {object} of {cluster} are empty")]
 #[then(expr = "{timing}the targets of export {object} of {cluster} are empty")]
 async fn targets_empty(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cluster) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     let what = format!("every target group of export {export} of {} is empty", cluster.0);
     expect(w, timing, &what, || check_targets(world, &cluster, &export, None, &[])).await
@@ -203,7 +213,9 @@ fn wanted_forwards(table: &Table) -> Result<Vec<WantedForward>, super::StepFailu
         let number = |column: &str| -> Result<Option<i32>, super::StepFailure> {
             match table.get(row, column) {
                 None => Ok(None),
-                Some(text) => text.parse().map(Some).or_else(|_| fail(format!("{column} {text:?} is not a whole number"))),
+                Some(text) => {
+                    text.parse().map(Some).or_else(|_| fail(format!("{column} {text:?} is not a whole number")))
+                }
             }
         };
         out.push(WantedForward {
@@ -259,7 +271,10 @@ async fn service_name(world: &World, cluster: &str, kind: RouteKind, route: &Obj
         .map_err(|e| format!("{e:#}"))?
         .ok_or_else(|| format!("there is no {kind} {route} in {cluster}"))?;
     let annotation = &obj["metadata"]["annotations"]["application-networking.k8s.aws/service-name-override"];
-    Ok(annotation.as_str().map(String::from).unwrap_or_else(|| sim_controller::names::service(&route.name, &route.namespace)))
+    Ok(annotation
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| sim_controller::names::service(&route.name, &route.namespace)))
 }
 
 /// The forwards of a route's Lattice service (which must exist, with a listener); a forward
@@ -315,6 +330,7 @@ async fn forwards(
     step: &Step,
 ) -> StepResult {
     let wanted = wanted_forwards(&Table::of(step, FORWARD_COLUMNS, FORWARD_OPTIONAL)?)?;
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("what {route} in {} forwards to", cluster.0), || {
         forwards_of(world, &cluster.0, kind, &route, |forwards, groups| {
@@ -339,6 +355,7 @@ async fn forwards_one_of(
     step: &Step,
 ) -> StepResult {
     let wanted = wanted_forwards(&Table::of(step, FORWARD_COLUMNS, FORWARD_OPTIONAL)?)?;
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("what {route} in {} forwards to", cluster.0), || {
         forwards_of(world, &cluster.0, kind, &route, |forwards, groups| {
@@ -353,11 +370,22 @@ async fn forwards_one_of(
 /// The route's Lattice service and its listener exist, and no rule forwards anywhere.
 #[given(expr = "{timing}{route_kind} {object} in {cluster} forwards to nothing")]
 #[then(expr = "{timing}{route_kind} {object} in {cluster} forwards to nothing")]
-async fn forwards_nothing(w: &mut ScenarioWorld, timing: Timing, kind: RouteKind, route: Object, cluster: Cluster) -> StepResult {
+async fn forwards_nothing(
+    w: &mut ScenarioWorld,
+    timing: Timing,
+    kind: RouteKind,
+    route: Object,
+    cluster: Cluster,
+) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("{route} in {} forwards to nothing", cluster.0), || {
         forwards_of(world, &cluster.0, kind, &route, |forwards, _| {
-            if forwards.is_empty() { Ok("its service and listener, no forward".to_string()) } else { Err(format!("it forwards to {}", show_forwards(forwards))) }
+            if forwards.is_empty() {
+                Ok("its service and listener, no forward".to_string())
+            } else {
+                Err(format!("it forwards to {}", show_forwards(forwards)))
+            }
         })
     })
     .await
@@ -365,7 +393,14 @@ async fn forwards_nothing(w: &mut ScenarioWorld, timing: Timing, kind: RouteKind
 
 #[given(expr = "{timing}{route_kind} {object} in {cluster} has no Lattice service")]
 #[then(expr = "{timing}{route_kind} {object} in {cluster} has no Lattice service")]
-async fn no_service_for(w: &mut ScenarioWorld, timing: Timing, kind: RouteKind, route: Object, cluster: Cluster) -> StepResult {
+async fn no_service_for(
+    w: &mut ScenarioWorld,
+    timing: Timing,
+    kind: RouteKind,
+    route: Object,
+    cluster: Cluster,
+) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("{route} in {} has no Lattice service", cluster.0), || async {
         let name = service_name(world, &cluster.0, kind, &route).await?;
@@ -380,14 +415,26 @@ async fn no_service_for(w: &mut ScenarioWorld, timing: Timing, kind: RouteKind, 
 
 #[given(expr = "{timing}{route_kind} {object} in {cluster} answers {int}")]
 #[then(expr = "{timing}{route_kind} {object} in {cluster} answers {int}")]
-async fn answers(w: &mut ScenarioWorld, timing: Timing, kind: RouteKind, route: Object, cluster: Cluster, code: i32) -> StepResult {
+async fn answers(
+    w: &mut ScenarioWorld,
+    timing: Timing,
+    kind: RouteKind,
+    route: Object,
+    cluster: Cluster,
+    code: i32,
+) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("{route} in {} answers {code}", cluster.0), || async {
         let name = service_name(world, &cluster.0, kind, &route).await?;
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
         let service = view.service_named(&name).ok_or_else(|| format!("there is no Lattice service {name:?}"))?;
         let got = view.fixed_responses(&service.id);
-        if got.contains(&code) { ok(format!("fixed responses {got:?}")) } else { Err(format!("its fixed responses are {got:?}")) }
+        if got.contains(&code) {
+            ok(format!("fixed responses {got:?}"))
+        } else {
+            Err(format!("its fixed responses are {got:?}"))
+        }
     })
     .await
 }
@@ -395,6 +442,7 @@ async fn answers(w: &mut ScenarioWorld, timing: Timing, kind: RouteKind, route: 
 #[given(expr = "{timing}nothing is orphaned in Lattice")]
 #[then(expr = "{timing}nothing is orphaned in Lattice")]
 async fn nothing_orphaned(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, "nothing is orphaned in Lattice", || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -407,6 +455,7 @@ async fn nothing_orphaned(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
 #[given(expr = "{timing}no export has lost targets")]
 #[then(expr = "{timing}no export has lost targets")]
 async fn no_lost_targets(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, "every export's targets are its endpoints", || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -421,6 +470,7 @@ async fn no_lost_targets(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
 #[given(expr = "{timing}the world's invariants hold")]
 #[then(expr = "{timing}the world's invariants hold")]
 async fn invariants(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, "the world's invariants", || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -433,11 +483,16 @@ async fn invariants(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
 #[given(expr = "{timing}a Lattice service named {string} exists")]
 #[then(expr = "{timing}a Lattice service named {string} exists")]
 async fn service_exists(w: &mut ScenarioWorld, timing: Timing, name: String) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("a Lattice service named {name:?} exists"), || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
         let names: Vec<&str> = view.services.iter().map(|s| s.name.as_str()).collect();
-        if names.contains(&name.as_str()) { ok(format!("services {names:?}")) } else { Err(format!("the services are {names:?}")) }
+        if names.contains(&name.as_str()) {
+            ok(format!("services {names:?}"))
+        } else {
+            Err(format!("the services are {names:?}"))
+        }
     })
     .await
 }
@@ -445,6 +500,7 @@ async fn service_exists(w: &mut ScenarioWorld, timing: Timing, name: String) -> 
 #[given(expr = "{timing}no Lattice service exists")]
 #[then(expr = "{timing}no Lattice service exists")]
 async fn no_service(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, "no Lattice service exists", || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -457,6 +513,7 @@ async fn no_service(w: &mut ScenarioWorld, timing: Timing) -> StepResult {
 #[given(expr = "{timing}Lattice holds {int} target group(s)")]
 #[then(expr = "{timing}Lattice holds {int} target group(s)")]
 async fn group_total(w: &mut ScenarioWorld, timing: Timing, n: usize) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("Lattice holds {n} target groups"), || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -472,13 +529,23 @@ fn wanted_tags(step: &Step) -> Result<Vec<(String, String)>, super::StepFailure>
 }
 
 /// Every group of the export has exactly these tags (`among its tags`: at least these).
-async fn check_tags(world: &World, cluster: &Cluster, export: &Object, wanted: &[(String, String)], exact: bool) -> Check {
+async fn check_tags(
+    world: &World,
+    cluster: &Cluster,
+    export: &Object,
+    wanted: &[(String, String)],
+    exact: bool,
+) -> Check {
     let view = world.view().await.map_err(|e| format!("{e:#}"))?;
     for g in groups_of(&view, cluster, export)? {
         let missing: Vec<String> =
             wanted.iter().filter(|(k, v)| g.tags.get(k) != Some(v)).map(|(k, v)| format!("{k}={v}")).collect();
         let extra: Vec<String> = if exact {
-            g.tags.iter().filter(|(k, _)| !wanted.iter().any(|(w, _)| w == *k)).map(|(k, v)| format!("{k}={v}")).collect()
+            g.tags
+                .iter()
+                .filter(|(k, _)| !wanted.iter().any(|(w, _)| w == *k))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect()
         } else {
             vec![]
         };
@@ -498,6 +565,7 @@ async fn check_tags(world: &World, cluster: &Cluster, export: &Object, wanted: &
 #[then(expr = "{timing}export {object} of {cluster} has the tags:")]
 async fn tags(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cluster, step: &Step) -> StepResult {
     let wanted = wanted_tags(step)?;
+    w.world().await?;
     let world = w.started()?;
     let what = format!("the tags of every target group of export {export} of {}, exactly", cluster.0);
     expect(w, timing, &what, || check_tags(world, &cluster, &export, &wanted, true)).await
@@ -507,6 +575,7 @@ async fn tags(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cl
 #[then(expr = "{timing}export {object} of {cluster} has among its tags:")]
 async fn some_tags(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cluster, step: &Step) -> StepResult {
     let wanted = wanted_tags(step)?;
+    w.world().await?;
     let world = w.started()?;
     let what = format!("the tags of every target group of export {export} of {}", cluster.0);
     expect(w, timing, &what, || check_tags(world, &cluster, &export, &wanted, false)).await
@@ -515,6 +584,7 @@ async fn some_tags(w: &mut ScenarioWorld, timing: Timing, export: Object, cluste
 #[given(expr = "{timing}export {object} of {cluster} has no tag {string}")]
 #[then(expr = "{timing}export {object} of {cluster} has no tag {string}")]
 async fn lacks_tag(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cluster, key: String) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("no target group of export {export} of {} has the tag {key:?}", cluster.0), || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -561,7 +631,13 @@ const HEALTH_FIELDS: &[&str] = &[
 
 #[given(expr = "{timing}export {object} of {cluster} has the health check:")]
 #[then(expr = "{timing}export {object} of {cluster} has the health check:")]
-async fn health_check(w: &mut ScenarioWorld, timing: Timing, export: Object, cluster: Cluster, step: &Step) -> StepResult {
+async fn health_check(
+    w: &mut ScenarioWorld,
+    timing: Timing,
+    export: Object,
+    cluster: Cluster,
+    step: &Step,
+) -> StepResult {
     let table = Table::of(step, &["field", "value"], &[])?;
     let mut wanted = Vec::new();
     for row in &table.rows {
@@ -571,30 +647,37 @@ async fn health_check(w: &mut ScenarioWorld, timing: Timing, export: Object, clu
         }
         wanted.push((field.to_string(), table.cell(row, "value").to_string()));
     }
+    w.world().await?;
     let world = w.started()?;
-    expect(w, timing, &format!("the health check of every target group of export {export} of {}", cluster.0), || async {
-        let view = world.view().await.map_err(|e| format!("{e:#}"))?;
-        for g in groups_of(&view, &cluster, &export)? {
-            let fields = health_fields(g);
-            let differ: Vec<String> = wanted
-                .iter()
-                .filter_map(|(f, v)| {
-                    let got = fields.iter().find(|(n, _)| n == f).map_or("-", |(_, g)| g.as_str());
-                    (got != v).then(|| format!("{f} is {got}"))
-                })
-                .collect();
-            if !differ.is_empty() {
-                return Err(format!("on the group on port {}: {}", g.port.unwrap_or_default(), differ.join(", ")));
+    expect(
+        w,
+        timing,
+        &format!("the health check of every target group of export {export} of {}", cluster.0),
+        || async {
+            let view = world.view().await.map_err(|e| format!("{e:#}"))?;
+            for g in groups_of(&view, &cluster, &export)? {
+                let fields = health_fields(g);
+                let differ: Vec<String> = wanted
+                    .iter()
+                    .filter_map(|(f, v)| {
+                        let got = fields.iter().find(|(n, _)| n == f).map_or("-", |(_, g)| g.as_str());
+                        (got != v).then(|| format!("{f} is {got}"))
+                    })
+                    .collect();
+                if !differ.is_empty() {
+                    return Err(format!("on the group on port {}: {}", g.port.unwrap_or_default(), differ.join(", ")));
+                }
             }
-        }
-        ok("the health check")
-    })
+            ok("the health check")
+        },
+    )
     .await
 }
 
 #[given(expr = "{timing}service network {string} has {int} service association(s)")]
 #[then(expr = "{timing}service network {string} has {int} service association(s)")]
 async fn network_associations(w: &mut ScenarioWorld, timing: Timing, network: String, n: usize) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("service network {network:?} has {n} service associations"), || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;
@@ -608,6 +691,7 @@ async fn network_associations(w: &mut ScenarioWorld, timing: Timing, network: St
 #[given(expr = "{timing}the Lattice service {string} has {int} rule(s) besides its defaults")]
 #[then(expr = "{timing}the Lattice service {string} has {int} rule(s) besides its defaults")]
 async fn rule_count(w: &mut ScenarioWorld, timing: Timing, service: String, n: usize) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("the Lattice service {service:?} has {n} rules besides its defaults"), || async {
         let view = world.view().await.map_err(|e| format!("{e:#}"))?;

@@ -72,7 +72,8 @@ where
 
 /// The world's settle: waits until it has stood still for the settle window, within the
 /// scenario's bound (what counts and reports do before reading).
-pub(crate) async fn settle(w: &ScenarioWorld) -> StepResult {
+pub(crate) async fn settle(w: &mut ScenarioWorld) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     settled(world, w.within, w.settle(), "the world to settle", &mut || async { Ok(String::new()) }).await
 }
@@ -225,7 +226,10 @@ pub fn check_header(columns: &[String], required: &[&str], optional: &[&str]) ->
     };
     for c in columns {
         if !required.contains(&c.as_str()) && !optional.contains(&c.as_str()) {
-            return Err(format!("the table has a column {c:?} this step does not know; its columns are {}", expected()));
+            return Err(format!(
+                "the table has a column {c:?} this step does not know; its columns are {}",
+                expected()
+            ));
         }
         if columns.iter().filter(|x| *x == c).count() > 1 {
             return Err(format!("the table has the column {c:?} twice"));

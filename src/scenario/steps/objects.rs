@@ -40,6 +40,7 @@ async fn condition(
     status: Status,
     reason: String,
 ) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     let wanted = (type_, status.0, reason);
     let what = format!("{route} in {} has {}={} with reason {}", cluster.0, wanted.0, wanted.1, wanted.2);
@@ -47,18 +48,27 @@ async fn condition(
         let obj = object(world, &cluster.0, kind.kind(), &route).await?.ok_or("the route does not exist")?;
         let got = conditions(&obj);
         let show: Vec<String> = got.iter().map(|(t, s, r)| format!("{t}={s}/{r}")).collect();
-        if got.contains(&wanted) { Ok(show.join(", ")) } else { Err(format!("its conditions are [{}]", show.join(", "))) }
+        if got.contains(&wanted) {
+            Ok(show.join(", "))
+        } else {
+            Err(format!("its conditions are [{}]", show.join(", ")))
+        }
     })
     .await
 }
 
 fn finalizers(obj: &Value) -> Vec<String> {
-    obj["metadata"]["finalizers"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(String::from)).collect()
+    obj["metadata"]["finalizers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str().map(String::from))
+        .collect()
 }
 
 /// `what` of one object, waited on as `timing` says.
 async fn object_is(
-    w: &ScenarioWorld,
+    w: &mut ScenarioWorld,
     timing: Timing,
     kind: Kind,
     target: &Object,
@@ -66,6 +76,7 @@ async fn object_is(
     what: &str,
     judge: impl Fn(Option<&Value>) -> Check,
 ) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("{kind} {target} in {} {what}", cluster.0), || async {
         let obj = object(world, &cluster.0, kind, target).await?;
@@ -76,7 +87,14 @@ async fn object_is(
 
 #[given(expr = "{timing}{kind} {object} in {cluster} has the finalizer {string}")]
 #[then(expr = "{timing}{kind} {object} in {cluster} has the finalizer {string}")]
-async fn has_finalizer(w: &mut ScenarioWorld, timing: Timing, kind: Kind, target: Object, cluster: Cluster, finalizer: String) -> StepResult {
+async fn has_finalizer(
+    w: &mut ScenarioWorld,
+    timing: Timing,
+    kind: Kind,
+    target: Object,
+    cluster: Cluster,
+    finalizer: String,
+) -> StepResult {
     object_is(w, timing, kind, &target, &cluster, &format!("has the finalizer {finalizer:?}"), |obj| {
         let obj = obj.ok_or("it does not exist")?;
         let got = finalizers(obj);
@@ -87,7 +105,13 @@ async fn has_finalizer(w: &mut ScenarioWorld, timing: Timing, kind: Kind, target
 
 #[given(expr = "{timing}{kind} {object} in {cluster} has no finalizers")]
 #[then(expr = "{timing}{kind} {object} in {cluster} has no finalizers")]
-async fn no_finalizers(w: &mut ScenarioWorld, timing: Timing, kind: Kind, target: Object, cluster: Cluster) -> StepResult {
+async fn no_finalizers(
+    w: &mut ScenarioWorld,
+    timing: Timing,
+    kind: Kind,
+    target: Object,
+    cluster: Cluster,
+) -> StepResult {
     object_is(w, timing, kind, &target, &cluster, "has no finalizers", |obj| {
         let obj = obj.ok_or("it does not exist")?;
         let got = finalizers(obj);
@@ -101,7 +125,11 @@ async fn no_finalizers(w: &mut ScenarioWorld, timing: Timing, kind: Kind, target
 async fn gone(w: &mut ScenarioWorld, timing: Timing, kind: Kind, target: Object, cluster: Cluster) -> StepResult {
     object_is(w, timing, kind, &target, &cluster, "is gone", |obj| match obj {
         None => Ok("gone".into()),
-        Some(o) => Err(format!("it is still there (finalizers {:?}, deleting: {})", finalizers(o), !o["metadata"]["deletionTimestamp"].is_null())),
+        Some(o) => Err(format!(
+            "it is still there (finalizers {:?}, deleting: {})",
+            finalizers(o),
+            !o["metadata"]["deletionTimestamp"].is_null()
+        )),
     })
     .await
 }
@@ -120,11 +148,14 @@ async fn event_check(world: &World, cluster: &str, reason: &str, target: &Object
     let events = world.objects(cluster, "v1", "Event").await.map_err(|e| format!("{e:#}"))?;
     let about: Vec<&Value> = events
         .iter()
-        .filter(|e| e["involvedObject"]["name"] == target.name.as_str() && e["involvedObject"]["namespace"] == target.namespace.as_str())
+        .filter(|e| {
+            e["involvedObject"]["name"] == target.name.as_str()
+                && e["involvedObject"]["namespace"] == target.namespace.as_str()
+        })
         .collect();
-    let found = about.iter().any(|e| {
-        e["reason"] == reason && saying.is_none_or(|s| e["message"].as_str().unwrap_or_default().contains(s))
-    });
+    let found = about
+        .iter()
+        .any(|e| e["reason"] == reason && saying.is_none_or(|s| e["message"].as_str().unwrap_or_default().contains(s)));
     let seen: Vec<String> = about
         .iter()
         .map(|e| format!("{}: {}", e["reason"].as_str().unwrap_or_default(), e["message"].as_str().unwrap_or_default()))
@@ -135,6 +166,7 @@ async fn event_check(world: &World, cluster: &str, reason: &str, target: &Object
 #[given(expr = "{timing}{cluster} recorded a {word} event for {object}")]
 #[then(expr = "{timing}{cluster} recorded a {word} event for {object}")]
 async fn event(w: &mut ScenarioWorld, timing: Timing, cluster: Cluster, reason: String, target: Object) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("{} recorded a {reason} event for {target}", cluster.0), || {
         event_check(world, &cluster.0, &reason, &target, None)
@@ -152,6 +184,7 @@ async fn event_saying(
     target: Object,
     saying: String,
 ) -> StepResult {
+    w.world().await?;
     let world = w.started()?;
     expect(w, timing, &format!("{} recorded a {reason} event for {target} saying {saying:?}", cluster.0), || {
         event_check(world, &cluster.0, &reason, &target, Some(&saying))

@@ -16,13 +16,45 @@ use tokio::time::Instant;
 use crate::error::{Result, aws};
 use crate::tags::Tags;
 
-/// Tags of one resource are cached this long in Lattice-tagging mode (quirk H-8).
+/// Tags of one resource are cached this long (quirk H-8; `docs/controller.md#tag-caches`).
 const TAG_CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// One 60-second tag cache, as each of the real controller's Lattice clients keeps one.
+#[derive(Default)]
+struct TagCache(Mutex<HashMap<String, (Instant, Tags)>>);
+
+impl TagCache {
+    fn get(&self, arn: &str) -> Option<Tags> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(arn).filter(|(at, _)| at.elapsed() < TAG_CACHE_TTL).map(|(_, tags)| tags.clone())
+    }
+
+    fn put(&self, arn: &str, tags: &Tags) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string(), (Instant::now(), tags.clone()));
+    }
+
+    fn forget(&self, arn: &str) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
+    }
+}
+
+/// Which reads are cached (`docs/controller.md#tag-caches`). The real controller has two
+/// Lattice clients, each with its own cache: the main one (ownership checks: a service's or
+/// an association's `ManagedBy`, a service network's tags), and, in Lattice-tagging mode only,
+/// the tagging one (the target-group lookups and the tag updates). In the default mode the
+/// lookups go to the Resource Groups Tagging API, which nothing caches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TagCaching {
+    pub ownership: bool,
+    pub lookups: bool,
+}
 
 pub struct Lattice {
     pub client: Client,
-    /// `None` when the tag cache is off.
-    cache: Option<Mutex<HashMap<String, (Instant, Tags)>>>,
+    /// The main client's cache (`None` when off).
+    ownership_cache: Option<TagCache>,
+    /// The tagging client's cache (`None` when off).
+    lookup_cache: Option<TagCache>,
     /// The ARNs of the target groups this controller created, by identity (VPC and tags);
     /// `None` when lists are trusted right after a create (quirk H-10).
     created: Option<Mutex<HashMap<String, String>>>,
@@ -31,10 +63,11 @@ pub struct Lattice {
 }
 
 impl Lattice {
-    pub fn new(client: Client, tag_cache: bool, trust_lists_after_create: bool) -> Self {
+    pub fn new(client: Client, caching: TagCaching, trust_lists_after_create: bool) -> Self {
         Self {
             client,
-            cache: tag_cache.then(|| Mutex::new(HashMap::new())),
+            ownership_cache: caching.ownership.then(TagCache::default),
+            lookup_cache: caching.lookups.then(TagCache::default),
             created: (!trust_lists_after_create).then(|| Mutex::new(HashMap::new())),
             kept_tags: Vec::new(),
         }
@@ -101,25 +134,33 @@ impl Lattice {
         }
     }
 
-    /// A resource's tags (from the cache when it is on and fresh).
-    pub async fn tags(&self, arn: &str) -> Result<Tags> {
-        if let Some(cache) = &self.cache
-            && let Some((at, tags)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(arn)
-            && at.elapsed() < TAG_CACHE_TTL
-        {
-            return Ok(tags.clone());
+    async fn cached_tags(&self, cache: Option<&TagCache>, arn: &str) -> Result<Tags> {
+        if let Some(tags) = cache.and_then(|c| c.get(arn)) {
+            return Ok(tags);
         }
         let out = self.client.list_tags_for_resource().resource_arn(arn).send().await.map_err(aws)?;
         let tags: Tags = out.tags.unwrap_or_default().into_iter().collect();
-        if let Some(cache) = &self.cache {
-            cache.lock().unwrap_or_else(|e| e.into_inner()).insert(arn.to_string(), (Instant::now(), tags.clone()));
+        if let Some(cache) = cache {
+            cache.put(arn, &tags);
         }
         Ok(tags)
     }
 
+    /// A resource's tags as the tagging client reads them: target-group lookups and the
+    /// current tags of an update (cached in Lattice-tagging mode, H-8).
+    pub async fn tags(&self, arn: &str) -> Result<Tags> {
+        self.cached_tags(self.lookup_cache.as_ref(), arn).await
+    }
+
+    /// A resource's tags as the main client reads them: who manages it (cached, H-8).
+    pub async fn owner_tags(&self, arn: &str) -> Result<Tags> {
+        self.cached_tags(self.ownership_cache.as_ref(), arn).await
+    }
+
+    /// A tag write goes through the tagging client, which forgets its own cached copy only.
     fn forget(&self, arn: &str) {
-        if let Some(cache) = &self.cache {
-            cache.lock().unwrap_or_else(|e| e.into_inner()).remove(arn);
+        if let Some(cache) = &self.lookup_cache {
+            cache.forget(arn);
         }
     }
 

@@ -129,7 +129,7 @@ impl Lattice {
             if let Some(arn) = network.arn.as_deref()
                 && same_account(arn, &config.account_id)
             {
-                match self.tags(arn).await {
+                match self.owner_tags(arn).await {
                     Ok(_) => {}
                     Err(e) if e.is_access_denied() => {}
                     Err(e) => return Err(e),

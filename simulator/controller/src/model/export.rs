@@ -32,7 +32,9 @@ pub fn service_name(export: &ServiceExport) -> String {
         .unwrap_or_else(|| export.name_any())
 }
 
-/// The policy that targets `kind`/`name` in `namespace`: the oldest, then by name.
+/// The policy that targets `kind`/`name` in `namespace`: the oldest, then by name — unless
+/// that one's `Accepted` condition says otherwise (rejected, conflicted…), in which case none
+/// applies (`ObjResolvedPolicy`: only the first policy is looked at).
 pub fn policy_for<'a>(
     policies: &'a [TargetGroupPolicy],
     kind: &str,
@@ -54,7 +56,22 @@ pub fn policy_for<'a>(
         (a.metadata.creation_timestamp.as_ref().map(|t| t.0), a.name_any())
             .cmp(&(b.metadata.creation_timestamp.as_ref().map(|t| t.0), b.name_any()))
     });
-    matching.into_iter().next()
+    matching.into_iter().next().filter(|p| {
+        let accepted = p
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|c| c.iter().find(|c| c.type_ == "Accepted"));
+        accepted.is_none_or(|c| c.reason == "Accepted")
+    })
+}
+
+/// `TargetGroupSpec.Validate`: a protocol version is required unless the protocol is TCP.
+fn validated(models: Vec<TargetGroupModel>) -> Result<Vec<TargetGroupModel>, String> {
+    if models.iter().any(|m| m.protocol != "TCP" && m.protocol_version.is_empty()) {
+        return Err("one or more required fields are missing".into());
+    }
+    Ok(models)
 }
 
 fn protocol_text(p: TargetGroupProtocol) -> &'static str {
@@ -140,35 +157,37 @@ pub fn build(inputs: &ExportInputs) -> Result<Vec<TargetGroupModel>, String> {
         health_check: health.clone(),
         user_tags: user_tags.clone(),
         targets: match (build_targets, inputs.service) {
-            (true, Some(service)) => resolve(service, inputs.slices, &defined),
-            _ => vec![],
+            (true, Some(service)) => Some(resolve(service, inputs.slices, &defined)),
+            _ => None,
         },
     };
     match export.spec.exported_ports.as_ref().filter(|p| !p.is_empty()) {
-        Some(ports) => Ok(ports
-            .iter()
-            .map(|p| {
-                let (mut protocol, mut version) = match p.route_type {
-                    RouteType::Http => ("HTTP".to_string(), "HTTP1".to_string()),
-                    RouteType::Grpc => ("HTTP".to_string(), "GRPC".to_string()),
-                    RouteType::Tls => ("TCP".to_string(), String::new()),
-                };
-                if let Some(policy) = policy {
-                    if let Some(p) = policy.spec.protocol {
-                        protocol = protocol_text(p).into();
+        Some(ports) => validated(
+            ports
+                .iter()
+                .map(|p| {
+                    let (mut protocol, mut version) = match p.route_type {
+                        RouteType::Http => ("HTTP".to_string(), "HTTP1".to_string()),
+                        RouteType::Grpc => ("HTTP".to_string(), "GRPC".to_string()),
+                        RouteType::Tls => ("TCP".to_string(), String::new()),
+                    };
+                    if let Some(policy) = policy {
+                        if let Some(p) = policy.spec.protocol {
+                            protocol = protocol_text(p).into();
+                        }
+                        if let Some(v) = policy.spec.protocol_version
+                            && protocol != "TCP"
+                        {
+                            version = version_text(v).into();
+                        }
                     }
-                    if let Some(v) = policy.spec.protocol_version
-                        && protocol != "TCP"
-                    {
-                        version = version_text(v).into();
+                    if protocol == "TCP" {
+                        version.clear();
                     }
-                }
-                if protocol == "TCP" {
-                    version.clear();
-                }
-                model(p.port, protocol, version, vec![p.port])
-            })
-            .collect()),
+                    model(p.port, protocol, version, vec![p.port])
+                })
+                .collect(),
+        ),
         None => {
             let mut protocol = "HTTP".to_string();
             let mut version = "HTTP1".to_string();

@@ -90,7 +90,9 @@ pub struct TargetGroupModel {
     pub ip_address_type: String,
     pub health_check: Option<HealthCheck>,
     pub user_tags: Tags,
-    pub targets: Vec<Target>,
+    /// `None`: no targets model, because the Service is being deleted; the real controller
+    /// then leaves the group's targets as they are (`model_build_targets.go`, docs/controller.md §2.4).
+    pub targets: Option<Vec<Target>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

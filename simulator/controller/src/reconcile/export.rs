@@ -148,7 +148,14 @@ pub async fn deploy(models: &[TargetGroupModel], ctx: &Context) -> Result<Vec<St
     }
     let mut failures = Vec::new();
     for (model, id) in models.iter().zip(&ids) {
-        if let Err(e) = ctx.lattice.sync_targets(id, &model.targets).await {
+        // A Service being deleted builds no targets model: v2.1.3 leaves the targets (H-4);
+        // the fixed profile empties the group, as it does for a Service that is gone.
+        let targets = match &model.targets {
+            Some(targets) => targets.clone(),
+            None if !ctx.config.quirks.has(Quirk::ServiceDeletionLeavesTargets) => Vec::new(),
+            None => continue,
+        };
+        if let Err(e) = ctx.lattice.sync_targets(id, &targets).await {
             failures.push(e);
         }
     }

@@ -74,12 +74,17 @@ pub async fn collect(ctx: &Context) -> Result<Vec<String>> {
                 None => true,
                 Some(obj) if obj.metadata.deletion_timestamp.is_some() => true,
                 Some(obj) => {
+                    // Rebuild the route's groups and keep this one only if one of them
+                    // matches it: fields and identity tags (`shouldDeleteRouteTg`).
                     let route = Route::from_json(kind, &serde_json::to_value(&obj).unwrap_or_default());
-                    !route
-                        .rules
-                        .iter()
-                        .flat_map(|r| &r.backend_refs)
-                        .any(|b| b.kind == "Service" && b.name == svc_name && b.namespace == svc_ns)
+                    match super::route::route_target_groups(&route, ctx).await {
+                        Ok(models) => !models.iter().any(|(_, _, m)| {
+                            (m.port, m.protocol.clone(), m.ip_address_type.clone())
+                                == (fields.0, fields.1.clone(), fields.2.clone())
+                                && m.identity_tags(&c.cluster_name).iter().all(|(k, v)| tags.get(k) == Some(v))
+                        }),
+                        Err(_) => false,
+                    }
                 }
             }
         };

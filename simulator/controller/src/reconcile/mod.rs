@@ -35,10 +35,12 @@ pub struct Context {
 
 impl Context {
     pub fn new(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, config: ControllerConfig) -> Self {
-        let tag_cache = config.quirks.has(crate::quirks::Quirk::TagCache);
+        let cached = config.quirks.has(crate::quirks::Quirk::TagCache);
+        let caching =
+            crate::lattice::TagCaching { ownership: cached, lookups: cached && config.disable_tagging_service_api };
         Self {
             kube,
-            lattice: Lattice::new(lattice, tag_cache, config.quirks.has(crate::quirks::Quirk::TrustListsAfterCreate))
+            lattice: Lattice::new(lattice, caching, config.quirks.has(crate::quirks::Quirk::TrustListsAfterCreate))
                 .with_kept_tags(config.kept_tags.clone()),
             suffixes: Suffixes::new(config.seed),
             config,

@@ -139,15 +139,17 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
     for rule in &route.rules {
         for b in rule.backend_refs.iter().filter(|b| b.is_import()) {
             match import_mode(&ctx, b).await? {
+                // The model build stops at the first failing import: it decides ResolvedRefs.
+                _ if mode3_failure.is_some() => {}
                 Err(ModeError::ConflictingServiceImportAnnotations) => {
                     resolved =
                         ("False", "ConflictingServiceImportAnnotations".into(), format!("backendRef name: {}", b.name));
-                    mode3_failure.get_or_insert(Error::Deploy("ConflictingServiceImportAnnotations".into()));
+                    mode3_failure = Some(Error::Deploy("ConflictingServiceImportAnnotations".into()));
                 }
                 Err(ModeError::InvalidExternalTargetGroup(arn)) => {
                     resolved =
                         ("False", "InvalidExternalTargetGroup".into(), format!("invalid target group ARN {arn}"));
-                    mode3_failure.get_or_insert(Error::Deploy("InvalidExternalTargetGroup".into()));
+                    mode3_failure = Some(Error::Deploy("InvalidExternalTargetGroup".into()));
                 }
                 Ok(Mode::External { arn, .. }) => {
                     match ctx.lattice.client.get_target_group().target_group_identifier(&arn).send().await {
@@ -160,7 +162,7 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
                                     "ExternalTargetGroupNotFound".into(),
                                     format!("target group {arn} not found"),
                                 );
-                                mode3_failure.get_or_insert(Error::RequeueAfter {
+                                mode3_failure = Some(Error::RequeueAfter {
                                     after: std::time::Duration::from_secs(60),
                                     why: "ExternalTargetGroupNotFound".into(),
                                 });
@@ -175,6 +177,20 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
         }
     }
     write_status(&ctx, &api, &obj, &route, &parents, &resolved).await?;
+    // A dual-stack Service backend: the route is not accepted (`validateBackendRefsIpFamilies`).
+    if dual_stack_backend(&route, &ctx).await? {
+        let refused: Vec<Parent> = parents
+            .iter()
+            .map(|p| Parent {
+                gateway: p.gateway.clone(),
+                accepted: ("False", "UnsupportedValue", "Dual stack Service is not supported".into()),
+            })
+            .collect();
+        write_status(&ctx, &api, &obj, &route, &refused, &resolved).await?;
+        return Err(Error::Build(
+            "Invalid IpFamilies, Lattice Target Group doesn't support dual stack ip addresses".into(),
+        ));
+    }
     if let Some(e) = mode3_failure {
         ctx.event(
             obj_ref(&obj, kind),
@@ -185,6 +201,18 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
         )
         .await;
         return Err(e);
+    }
+
+    if let Some(why) = unclaimable(&route, &ctx).await? {
+        ctx.event(
+            obj_ref(&obj, kind),
+            &component,
+            "Warning",
+            "FailedBuildModel",
+            &format!("Failed build model due to {why}"),
+        )
+        .await;
+        return Err(Error::Build(why));
     }
 
     let outcome = deploy(&route, &parents, &ctx).await;
@@ -315,7 +343,10 @@ enum Deployed {
 }
 
 /// Builds the route's target groups for its Service backends.
-async fn route_target_groups(route: &Route, ctx: &Context) -> Result<Vec<(String, String, TargetGroupModel)>> {
+pub(super) async fn route_target_groups(
+    route: &Route,
+    ctx: &Context,
+) -> Result<Vec<(String, String, TargetGroupModel)>> {
     let mut out: Vec<(String, String, TargetGroupModel)> = Vec::new();
     for b in route.rules.iter().flat_map(|r| &r.backend_refs).filter(|b| b.kind == "Service") {
         if out.iter().any(|(ns, name, _)| *ns == b.namespace && *name == b.name) {
@@ -373,7 +404,8 @@ async fn route_target_groups(route: &Route, ctx: &Context) -> Result<Vec<(String
             },
             health_check: policy.and_then(|p| p.spec.health_check.as_ref()).map(crate::model::export::health_check),
             user_tags: route.user_tags(),
-            targets: resolve(&service, &slices, &defined),
+            // A Service being deleted builds no targets model (`model_build_targets.go`).
+            targets: service.metadata.deletion_timestamp.is_none().then(|| resolve(&service, &slices, &defined)),
         };
         out.push((b.namespace.clone(), b.name.clone(), model));
     }
@@ -395,6 +427,46 @@ fn network_names(route: &Route, parents: &[Parent], ctx: &Context) -> Vec<String
         }
     }
     names
+}
+
+/// Whether a Service backend of the route has more than one IP family.
+async fn dual_stack_backend(route: &Route, ctx: &Context) -> Result<bool> {
+    for b in route.rules.iter().flat_map(|r| &r.backend_refs).filter(|b| b.kind == "Service") {
+        let service = Api::<Service>::namespaced(ctx.kube.clone(), &b.namespace).get_opt(&b.name).await?;
+        if service.and_then(|s| s.spec).and_then(|s| s.ip_families).is_some_and(|f| f.len() > 1) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The route's `service-name-override`, when it is a valid Lattice service name
+/// (`GetServiceNameOverrideWithValidation`: 3–40 of `[a-z0-9-]`, no `svc-` prefix, no hyphen
+/// at either end).
+fn valid_override(route: &Route) -> Option<&str> {
+    let name = route.annotations.get(tags::SERVICE_NAME_OVERRIDE)?.as_str();
+    let valid = (3..=40).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with("svc-")
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    valid.then_some(name)
+}
+
+/// Why the model cannot be built when a route with a service-name-override names a
+/// ServiceImport that does not exist: the real controller refuses to claim the existing
+/// service rather than fall back to a search by name (`model_build_rule.go`).
+async fn unclaimable(route: &Route, ctx: &Context) -> Result<Option<String>> {
+    let Some(name) = valid_override(route) else { return Ok(None) };
+    for b in route.rules.iter().flat_map(|r| &r.backend_refs).filter(|b| b.is_import()) {
+        if Api::<ServiceImport>::namespaced(ctx.kube.clone(), &b.namespace).get_opt(&b.name).await?.is_none() {
+            return Ok(Some(format!(
+                "ServiceImport {}/{} referenced by route {}/{} with service-name-override={name:?} does not exist; refusing to claim the existing service",
+                b.namespace, b.name, route.namespace, route.name
+            )));
+        }
+    }
+    Ok(None)
 }
 
 pub fn service_name(route: &Route) -> String {
@@ -441,7 +513,9 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
             tg_ids.insert((ns.clone(), name.clone()), found.id);
         }
         for (ns, name, model) in &route_tgs {
-            ctx.lattice.sync_targets(&tg_ids[&(ns.clone(), name.clone())], &model.targets).await?;
+            if let Some(targets) = &model.targets {
+                ctx.lattice.sync_targets(&tg_ids[&(ns.clone(), name.clone())], targets).await?;
+            }
         }
     }
 
@@ -477,7 +551,7 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
         Some(existing) => {
             let id = existing.id.clone().unwrap_or_default();
             let arn = existing.arn.clone().unwrap_or_default();
-            let current = ctx.lattice.tags(&arn).await?;
+            let current = ctx.lattice.owner_tags(&arn).await?;
             match current.get(tags::MANAGED_BY) {
                 None => {
                     ctx.lattice.tag(&arn, &Tags::from([(tags::MANAGED_BY.to_string(), managed_by.clone())])).await?
@@ -536,7 +610,7 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
                     .any(|n| a.service_network_name.as_deref() == Some(n) || a.service_network_id.as_deref() == Some(n))
             }) {
                 let Some(arn) = extra.arn.as_deref() else { continue };
-                if ctx.lattice.tags(arn).await?.get(tags::MANAGED_BY) == Some(&managed_by) {
+                if ctx.lattice.owner_tags(arn).await?.get(tags::MANAGED_BY) == Some(&managed_by) {
                     ctx.lattice
                         .client
                         .delete_service_network_service_association()
@@ -843,7 +917,7 @@ async fn associate(ctx: &Context, service_id: &str, network: &str, user_tags: &T
 async fn delete_service(route: &Route, ctx: &Context) -> Result<()> {
     let Some(service) = ctx.lattice.find_service(&service_name(route)).await? else { return Ok(()) };
     let (id, arn) = (service.id.unwrap_or_default(), service.arn.unwrap_or_default());
-    if ctx.lattice.tags(&arn).await?.get(tags::MANAGED_BY) != Some(&ctx.config.managed_by()) {
+    if ctx.lattice.owner_tags(&arn).await?.get(tags::MANAGED_BY) != Some(&ctx.config.managed_by()) {
         return Ok(());
     }
     let associations = ctx

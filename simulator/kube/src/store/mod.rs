@@ -86,7 +86,10 @@ pub struct Activity {
 
 /// Events and leases: written by clients as they work, never what a scenario asserts on.
 fn is_bookkeeping(resource: &GroupResource) -> bool {
-    matches!((resource.0.as_str(), resource.1.as_str()), ("" | "events.k8s.io", "events") | ("coordination.k8s.io", "leases"))
+    matches!(
+        (resource.0.as_str(), resource.1.as_str()),
+        ("" | "events.k8s.io", "events") | ("coordination.k8s.io", "leases")
+    )
 }
 
 /// A page of a list.
