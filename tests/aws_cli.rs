@@ -82,7 +82,7 @@ fn the_aws_cli_drives_latticelab_serve() {
             std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(),
             "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found"
         );
-        println!("SKIPPED the_aws_cli_drives_latticelab_serve: no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
+        common::skipped("the_aws_cli_drives_latticelab_serve", "no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
         return;
     };
     let served = Served::start();

@@ -156,8 +156,9 @@ fn a_run_on_aws_passes_and_leaves_nothing_behind() {
 #[test]
 fn a_run_on_real_aws() {
     if std::env::var("LATTICELAB_AWS_RUN").as_deref() != Ok("1") {
-        println!(
-            "SKIPPED a_run_on_real_aws: creates real VPC Lattice resources; set LATTICELAB_AWS_RUN=1, AWS credentials, AWS_REGION, AWS_ACCOUNT_ID and --vpc mappings in LATTICELAB_AWS_VPCS"
+        common::skipped(
+            "a_run_on_real_aws",
+            "creates real VPC Lattice resources; set LATTICELAB_AWS_RUN=1, AWS credentials, AWS_REGION, AWS_ACCOUNT_ID and --vpc mappings in LATTICELAB_AWS_VPCS",
         );
         return;
     }

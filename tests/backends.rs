@@ -112,7 +112,7 @@ fn run_or_skip(kind: BackendKind, require: &str) {
     let options = BackendOptions { state_dir: state.path().into(), ..BackendOptions::default() };
     if let Some(why) = backend::backend(kind, options).unavailable() {
         assert!(std::env::var(require).as_deref() != Ok("1"), "the {kind} backend is required: {why}");
-        println!("SKIPPED the {kind} backend: {why}");
+        common::skipped(&format!("the {kind} backend"), &why);
         return;
     }
     let (ok, output) = run(&["--backend", &kind.to_string()], state.path());

@@ -49,7 +49,7 @@ impl Kubectl {
             if std::env::var("LATTICELAB_REQUIRE_KUBECTL").as_deref() == Ok("1") {
                 panic!("{test}: kubectl not found and LATTICELAB_REQUIRE_KUBECTL=1");
             }
-            println!("SKIPPED {test}: kubectl not found (set LATTICELAB_KUBECTL or put kubectl on PATH)");
+            common::skipped(test, "kubectl not found (set LATTICELAB_KUBECTL or put kubectl on PATH)");
             return None;
         };
         Some(Self { binary, served: Served::start(), home: tempfile::tempdir().expect("temp dir") })

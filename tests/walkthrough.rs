@@ -8,6 +8,8 @@
 //! without them it prints SKIPPED, unless `LATTICELAB_REQUIRE_KUBECTL=1` or
 //! `LATTICELAB_REQUIRE_AWS_CLI=1` (set by `.ci/run`) make that a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,7 +57,10 @@ fn walk(controller: &str) {
         Ok(path) => path,
         Err(why) => {
             assert!(!required(), "{test}: {why}, and a tool is required here");
-            println!("SKIPPED {test}: {why} (see tests/kubectl.rs and tests/aws_cli.rs for how they are found)");
+            common::skipped(
+                &test,
+                &format!("{why} (see tests/kubectl.rs and tests/aws_cli.rs for how they are found)"),
+            );
             return;
         }
     };

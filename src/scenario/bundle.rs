@@ -18,6 +18,20 @@ pub fn slug(name: &str) -> String {
     s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 
+/// `value` with every object's keys in order: the order of a JSON object's members means
+/// nothing, and the SDK writes maps (tags) in its hash map's order, which changes between runs.
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&map[k]))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The journal of every call, Lattice and Kubernetes, in virtual time: what replay compares.
 /// Client tokens are left out: the SDK draws them from the OS for each Create call (its
 /// seeded token provider is not public), and they change no answer.
@@ -32,7 +46,8 @@ pub fn journal(world: &World) -> Value {
             if let Some(map) = request.as_object_mut() {
                 map.remove("clientToken");
             }
-            json!({"atMs": e.at_ms, "caller": e.caller, "operation": e.operation, "status": e.status, "request": request, "response": e.response})
+            json!({"atMs": e.at_ms, "caller": e.caller, "operation": e.operation, "status": e.status,
+                "request": canonical(&request), "response": canonical(&e.response)})
         })
         .collect();
     let clusters: serde_json::Map<String, Value> = world

@@ -53,7 +53,7 @@ pub struct StepDoc {
     pub keywords: Keywords,
     pub expression: &'static str,
     pub input: Input,
-    /// What only some runs have (`docs/scenarios.md#powers`): a scenario with this step
+    /// What only some runs have (`docs/scenarios.md#powers-what-a-scenario-needs`): a scenario with this step
     /// carries the power's tag.
     pub needs: Option<Power>,
     pub example: &'static str,

@@ -5,6 +5,13 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+/// Says that `test` could not run and why, where `cargo test` shows it: on the process's
+/// stderr handle, which libtest does not capture (it captures `println!` and `eprintln!`).
+pub fn skipped(test: &str, why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
 pub struct Served {
     child: Child,
     env: Vec<(String, String)>,

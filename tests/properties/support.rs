@@ -12,7 +12,7 @@ use super::oracle::{self, AN, ExportedGroup};
 
 /// Cases for a property: `default` unless `LATTICELAB_PROPTEST_CASES` says otherwise.
 pub fn cases(default: u32) -> u32 {
-    std::env::var("LATTICELAB_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    sim_core::proptest_cases(default)
 }
 
 /// Runs one case on a fresh current-thread runtime whose clock is paused: the world's time is

@@ -7,7 +7,9 @@
 //! - [`faults`]: fault plans (throttling, internal errors, latency, eventual consistency) as data.
 //! - [`journal`]: the call journal and per-operation call counters.
 //! - [`eventually`]: the one polling wait, for tests and scenarios.
+//! - [`cases`]: how many cases a property test runs.
 
+pub mod cases;
 pub mod clock;
 pub mod eventually;
 pub mod faults;
@@ -15,6 +17,7 @@ pub mod ids;
 pub mod journal;
 pub mod rng;
 
+pub use cases::proptest_cases;
 pub use clock::Clock;
 pub use eventually::{TimedOut, eventually};
 pub use faults::{FaultDecision, FaultKind, FaultPlan, FaultPlans, FaultScope, FaultTrigger};

@@ -21,7 +21,7 @@ use tokio::sync::broadcast::error::TryRecvError;
 use tower::ServiceExt;
 
 fn case_count() -> u32 {
-    std::env::var("LATTICELAB_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(48)
+    sim_core::proptest_cases(48)
 }
 
 const NAMESPACES: [&str; 2] = ["default", "team"];

@@ -300,7 +300,7 @@ async fn answer(sim: &Simulator, op: &Operation, input: &Value) -> (u16, Option<
 }
 
 fn case_count() -> u32 {
-    std::env::var("LATTICELAB_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+    sim_core::proptest_cases(512)
 }
 
 proptest! {

@@ -296,7 +296,7 @@ fn invariants(h: &mut Harness, m: &Model) -> Result<(), TestCaseError> {
 }
 
 fn case_count() -> u32 {
-    std::env::var("LATTICELAB_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(128)
+    sim_core::proptest_cases(128)
 }
 
 proptest! {

@@ -214,3 +214,64 @@ pub fn build(inputs: &ExportInputs) -> Result<Vec<TargetGroupModel>, String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_yaml<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
+        serde_yaml_ng::from_str(yaml).expect("a manifest")
+    }
+
+    fn service() -> Service {
+        from_yaml(
+            "metadata: {name: svc, namespace: default}\nspec: {ipFamilies: [IPv4], ports: [{name: tls, port: 443, targetPort: 8443}]}",
+        )
+    }
+
+    fn export(route_type: &str) -> ServiceExport {
+        from_yaml(&format!(
+            "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata: {{name: svc, namespace: default}}\nspec: {{exportedPorts: [{{port: 443, routeType: {route_type}}}]}}"
+        ))
+    }
+
+    fn policy(name: &str, created: &str, spec: &str, accepted: Option<&str>) -> TargetGroupPolicy {
+        let status = accepted.map_or(String::new(), |reason| {
+            format!("\nstatus: {{conditions: [{{type: Accepted, status: \"False\", reason: {reason}, message: m, lastTransitionTime: \"{created}\"}}]}}")
+        });
+        from_yaml(&format!(
+            "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: TargetGroupPolicy\nmetadata: {{name: {name}, namespace: default, creationTimestamp: \"{created}\"}}\nspec: {{targetRef: {{group: application-networking.k8s.aws, kind: ServiceExport, name: svc}}, {spec}}}{status}"
+        ))
+    }
+
+    fn build_with(export: &ServiceExport, policies: &[TargetGroupPolicy]) -> Result<Vec<TargetGroupModel>, String> {
+        let service = service();
+        build(&ExportInputs { export, service: Some(&service), slices: &[], policies, deleting: false })
+    }
+
+    /// Only the first policy by age is considered; when its Accepted condition says it is not
+    /// accepted, no policy applies — not even a later, accepted one.
+    #[test]
+    fn a_policy_that_is_not_accepted_does_not_apply() {
+        let conflicted = policy("a-first", "2026-01-01T00:00:00Z", "protocol: HTTPS", Some("Conflicted"));
+        let later = policy("b-later", "2026-01-02T00:00:00Z", "protocol: HTTPS", None);
+        let groups = build_with(&export("HTTP"), &[later.clone(), conflicted]).unwrap();
+        assert_eq!(groups[0].protocol, "HTTP", "the oldest policy is conflicted: none applies");
+        let groups = build_with(&export("HTTP"), &[later]).unwrap();
+        assert_eq!(groups[0].protocol, "HTTPS", "an accepted policy applies");
+        let rejected = policy("a", "2026-01-01T00:00:00Z", "protocol: HTTPS", Some("TargetNotFound"));
+        assert_eq!(build_with(&export("HTTP"), &[rejected]).unwrap()[0].protocol, "HTTP");
+    }
+
+    /// A TLS export's group is TCP with no version; a policy that makes it HTTP leaves it
+    /// without the version a non-TCP group needs, and the build fails.
+    #[test]
+    fn a_non_tcp_group_without_a_protocol_version_fails_the_build() {
+        let http = policy("p", "2026-01-01T00:00:00Z", "protocol: HTTP", None);
+        assert_eq!(build_with(&export("TLS"), &[http]).unwrap_err(), "one or more required fields are missing");
+        let versioned = policy("p", "2026-01-01T00:00:00Z", "protocol: HTTP, protocolVersion: HTTP2", None);
+        let groups = build_with(&export("TLS"), &[versioned]).unwrap();
+        assert_eq!((groups[0].protocol.as_str(), groups[0].protocol_version.as_str()), ("HTTP", "HTTP2"));
+        assert_eq!(build_with(&export("TLS"), &[]).unwrap()[0].protocol_version, "", "TCP needs no version");
+    }
+}

@@ -216,7 +216,10 @@ async fn pump(
     tokio::pin!(timeout);
     signal.mark_unchanged();
     loop {
+        // Biased: when several are ready at one instant, the same one goes first every run
+        // (an unbiased select draws from the process's randomness).
         tokio::select! {
+            biased;
             () = &mut timeout => {
                 if request.bookmarks {
                     let now_ms = cluster.store().clock().now_ms();
