@@ -37,8 +37,33 @@ async fn a_topology_file_sets_clusters_network_and_controller() {
     // east and west share a VPC: two associations, not three.
     assert_eq!(associations.len(), 2, "{associations:?}");
     assert!(associations.iter().any(|a| a.vpc_id.as_deref() == Some("vpc-0eeeeeeeeeeeeeee1")));
-    // controller: none — nothing writes to Lattice on its own.
-    assert!(lattice.list_target_groups().send().await.unwrap().items.unwrap_or_default().is_empty());
+    // controller: none — an export applied to a cluster makes no target group: no controller
+    // runs (a reference controller makes one within milliseconds).
+    let kc = kube::config::Kubeconfig::read_from(served.dir().join("kubeconfig")).unwrap();
+    let options = kube::config::KubeConfigOptions { context: Some("east".into()), ..Default::default() };
+    let client = kube::Client::try_from(kube::Config::from_custom_kubeconfig(kc, &options).await.unwrap()).unwrap();
+    let export: kube::api::DynamicObject = serde_yaml_ng::from_str(
+        "apiVersion: application-networking.k8s.aws/v1alpha1\nkind: ServiceExport\nmetadata: {name: lonely, namespace: default, annotations: {application-networking.k8s.aws/federation: amazon-vpc-lattice}}\nspec: {exportedPorts: [{port: 80, routeType: HTTP}]}\n",
+    )
+    .unwrap();
+    let ar = kube::discovery::ApiResource::from_gvk_with_plural(
+        &kube::api::GroupVersionKind::gvk("application-networking.k8s.aws", "v1alpha1", "ServiceExport"),
+        "serviceexports",
+    );
+    let service: k8s_openapi::api::core::v1::Service = serde_yaml_ng::from_str(
+        "metadata: {name: lonely}\nspec: {ports: [{name: http, port: 80, targetPort: 8080}]}\n",
+    )
+    .unwrap();
+    let services: kube::Api<k8s_openapi::api::core::v1::Service> = kube::Api::namespaced(client.clone(), "default");
+    services.patch("lonely", &kube::api::PatchParams::apply("test"), &kube::api::Patch::Apply(&service)).await.unwrap();
+    let api: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(client, "default", &ar);
+    api.patch("lonely", &kube::api::PatchParams::apply("test"), &kube::api::Patch::Apply(&export)).await.unwrap();
+    let made = sim_core::eventually(std::time::Duration::from_secs(3), || async {
+        let groups = lattice.list_target_groups().send().await.map_err(|e| e.to_string())?.items.unwrap_or_default();
+        if groups.is_empty() { Err("no target group".to_string()) } else { Ok(groups.len()) }
+    })
+    .await;
+    assert!(made.is_err(), "a target group appeared: {made:?}");
     assert!(served.stop());
 }
 

@@ -147,7 +147,17 @@ async fn standalone_controllers_reconcile_a_served_world() {
     })
     .await
     .expect("the standalone controllers converge");
-    assert_eq!(forward.len(), 1);
+    // The exporting controller registered the endpoints in the group the rule forwards to.
+    let group = &forward[0].0;
+    let targets = sim_core::eventually(Duration::from_secs(60), || async {
+        let listed = lattice.list_targets().target_group_identifier(group).send().await.map_err(|e| e.to_string())?;
+        let got: Vec<(String, i32)> =
+            listed.items.iter().map(|t| (t.id.clone().unwrap_or_default(), t.port.unwrap_or_default())).collect();
+        if got.is_empty() { Err("no target yet".to_string()) } else { Ok(got) }
+    })
+    .await
+    .unwrap();
+    assert_eq!(targets, [("10.1.0.7".to_string(), 8090)]);
     drop(controllers);
     assert!(served.stop_ok());
 }

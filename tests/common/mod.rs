@@ -13,7 +13,7 @@ pub fn skipped(test: &str, why: &str) {
 }
 
 pub struct Served {
-    child: Child,
+    child: std::sync::Mutex<Child>,
     env: Vec<(String, String)>,
     _dir: tempfile::TempDir,
 }
@@ -39,7 +39,7 @@ impl Served {
         assert_eq!(first.as_deref(), Some("ready"), "serve prints ready first");
         let text = std::fs::read_to_string(dir.path().join("lattice.env")).expect("lattice.env");
         let env = text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Self { child, env, _dir: dir }
+        Self { child: std::sync::Mutex::new(child), env, _dir: dir }
     }
 
     /// The state directory (`lattice.env`, `kubeconfig`).
@@ -73,16 +73,17 @@ impl Served {
         aws_sdk_vpclattice::Client::from_conf(conf)
     }
 
-    /// Stops with SIGTERM (through a shared reference) and returns whether it exited cleanly.
+    /// Stops with SIGTERM (through a shared reference) and returns whether it then exited
+    /// cleanly — waiting for the exit it reports.
     pub fn stop_ok(&self) -> bool {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success())
+        let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
+        sent && child.wait().is_ok_and(|s| s.success())
     }
 
     /// Stops with SIGTERM and returns whether it exited cleanly.
-    pub fn stop(mut self) -> bool {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
-        sent && self.child.wait().is_ok_and(|s| s.success())
+    pub fn stop(self) -> bool {
+        self.stop_ok()
     }
 }

@@ -236,12 +236,16 @@ async fn e_x12_two_controllers_sharing_a_cluster_name_and_vpc_collect_each_other
     .await
     .unwrap();
     exported(&w, A, "claimed").await;
-    // B's GC finds no export `default/claimed` in its cluster and deletes A's unused group.
+    // B's GC finds no export `default/claimed` in its cluster and deletes A's unused group:
+    // the delete is signed by B's controller, and A's controller deletes nothing.
+    let b = latticelab::world::access_key_of(B);
     w.eventually(WITHIN, || async {
-        if w.sim.call_count("DeleteTargetGroup") > 0 { Ok(()) } else { Err("no delete yet".into()) }
+        if w.sim.call_count_where("DeleteTargetGroup", Some(&b), 0) > 0 { Ok(()) } else { Err("no delete yet".into()) }
     })
     .await
     .unwrap();
+    let a = latticelab::world::access_key_of(A);
+    assert_eq!(w.sim.call_count_where("DeleteTargetGroup", Some(&a), 0), 0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -338,7 +342,11 @@ async fn e_i6_a_second_route_cannot_use_the_same_exported_group() {
     })
     .await
     .unwrap();
+    // Retries keep failing: a group serves one service.
+    pass(Duration::from_secs(120)).await;
     assert_eq!(forwards(&w), [(id(&tg), 1)], "only the first route forwards to it");
+    let services = w.lattice_state()["services"].as_object().map_or(0, |m| m.len());
+    assert_eq!(services, 2, "the second route's service is made before its rule fails");
 }
 
 #[tokio::test(start_paused = true)]
@@ -414,12 +422,15 @@ async fn e_i9_every_import_in_every_rule_lists_all_target_groups() {
     w.apply(B, GATEWAY).await.unwrap();
     w.apply(B, &import("costly", &[])).await.unwrap();
     let two_rules = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: costly-route\nspec:\n  parentRefs:\n  - name: my-hotel\n    sectionName: http\n  rules:\n  - matches: [{path: {type: PathPrefix, value: /a}}]\n    backendRefs: [{kind: ServiceImport, name: costly, port: 80}]\n  - matches: [{path: {type: PathPrefix, value: /b}}]\n    backendRefs: [{kind: ServiceImport, name: costly, port: 80}]\n";
-    let before = w.sim.call_count("ListTargetGroups");
+    let since = w.sim.clock().now_ms();
     w.apply(B, two_rules).await.unwrap();
     w.eventually(WITHIN, || async { if forwards(&w).len() == 2 { Ok(()) } else { Err("rules not there".into()) } })
         .await
         .unwrap();
-    assert!(w.sim.call_count("ListTargetGroups") - before >= 2, "one full listing per import per rule");
+    // B's controller only, before its GC's first pass could list too.
+    assert!(w.sim.clock().now_ms() - since < 30_000, "converged before a GC pass");
+    let b = latticelab::world::access_key_of(B);
+    assert!(w.sim.call_count_where("ListTargetGroups", Some(&b), since) >= 2, "one full listing per import per rule");
 }
 
 #[tokio::test(start_paused = true)]

@@ -175,6 +175,13 @@ async fn regression_756_grpc_and_tls_exports_get_their_protocols() {
         .collect();
     got.sort();
     assert_eq!(got, [(443, "TCP".into(), String::new()), (50051, "HTTP".into(), "GRPC".into())]);
+    // Under v2.1.3 the GC's first pass takes the unused group of the second port (H-1); the
+    // first port's group stays.
+    pass(Duration::from_secs(45)).await;
+    let left: Vec<i64> = exported_groups(&w, "proto").iter().map(|g| g["config"]["port"].as_i64().unwrap()).collect();
+    assert_eq!(left, [50051]);
+    pass(Duration::from_secs(60)).await;
+    assert_eq!(exported_groups(&w, "proto").len(), 1, "and it is not made again");
 }
 
 #[tokio::test(start_paused = true)]

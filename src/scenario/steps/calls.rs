@@ -92,7 +92,7 @@ async fn report(w: &mut ScenarioWorld) -> StepResult {
         }
         counts[callers.len()] += 1;
     }
-    let mut out = format!("Lattice calls of {:?} after {} s:\n", w.name, sim.clock().now_ms() / 1000);
+    let mut out = format!("Lattice calls of {:?} after {} s:\n", w.name, sim.clock().elapsed_ms() / 1000);
     let header: Vec<&str> = callers.iter().map(|(n, _)| n.as_str()).chain(["all"]).collect();
     out.push_str(&format!("  | operation | {} |\n", header.join(" | ")));
     for (operation, counts) in rows {
