@@ -18,7 +18,7 @@ fn clusters(w: &mut ScenarioWorld, step: &Step) -> StepResult {
     let mut clusters = Vec::new();
     for row in &table.rows {
         let (name, vpc) = (table.cell(row, "cluster"), table.cell(row, "vpc"));
-        name.parse::<Cluster>().or_else(|e| fail(e))?;
+        name.parse::<Cluster>().or_else(fail)?;
         if !vpc.starts_with("vpc-") {
             return fail(format!("{vpc:?} is not a VPC id (vpc-…)"));
         }
