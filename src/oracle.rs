@@ -176,6 +176,19 @@ pub fn expected_resolution(
     namespace: &str,
     groups: &[ExportedGroup],
 ) -> Resolution {
+    expected_resolution_preferring(annotations, name, namespace, groups, None)
+}
+
+/// [`expected_resolution`] as profile `fixed` resolves for a route of one protocol (H-2 fixed):
+/// of the groups the annotations accept, the first whose `ProtocolVersion` tag is `prefer`
+/// (GRPC for a GRPCRoute), else the first at all.
+pub fn expected_resolution_preferring(
+    annotations: &BTreeMap<String, String>,
+    name: &str,
+    namespace: &str,
+    groups: &[ExportedGroup],
+    prefer: Option<&str>,
+) -> Resolution {
     let get = |short: &str| annotations.get(&format!("{AN}{short}"));
     if let Some(arn) = get(ARN).filter(|a| !a.trim().is_empty()) {
         if [EXPORT_NAME, CLUSTER, VPC].iter().any(|k| get(k).is_some()) {
@@ -189,16 +202,18 @@ pub fn expected_resolution(
     let cluster = get(CLUSTER).filter(|v| !v.is_empty());
     let vpc = get(VPC).filter(|v| !v.is_empty());
     let tag = |g: &ExportedGroup, k: &str| g.tags.get(&format!("{AN}{k}")).cloned();
-    groups
+    let accepted: Vec<&ExportedGroup> = groups
         .iter()
-        .find(|g| {
+        .filter(|g| {
             tag(g, "SourceTypeKey").as_deref() == Some("ServiceExport")
                 && tag(g, "ServiceName").as_deref() == Some(wanted)
                 && tag(g, "ServiceNamespace").as_deref() == Some(namespace)
                 && cluster.is_none_or(|c| tag(g, "ClusterName").as_ref() == Some(c))
                 && vpc.is_none_or(|v| &g.vpc == v)
         })
-        .map_or(Resolution::NotFound, |g| Resolution::Found(g.id.clone()))
+        .collect();
+    let preferred = prefer.and_then(|p| accepted.iter().find(|g| tag(g, "ProtocolVersion").as_deref() == Some(p)));
+    preferred.or(accepted.first()).map_or(Resolution::NotFound, |g| Resolution::Found(g.id.clone()))
 }
 
 /// `arn:<partition>:vpc-lattice:<region>:<account>:targetgroup/tg-` + 17 of `[0-9a-z]`.

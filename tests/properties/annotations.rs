@@ -111,8 +111,15 @@ impl ImportAnnotations {
     }
 }
 
-/// What the reference resolver answers, in the oracle's terms.
-fn reference(annotations: &BTreeMap<String, String>, name: &str, ns: &str, groups: &[ExportedGroup]) -> Resolution {
+/// What the reference resolver answers, in the oracle's terms; `prefer` is the protocol
+/// version profile `fixed` prefers for the route's kind (H-2).
+fn reference(
+    annotations: &BTreeMap<String, String>,
+    name: &str,
+    ns: &str,
+    groups: &[ExportedGroup],
+    prefer: Option<&str>,
+) -> Resolution {
     let candidates: Vec<Candidate> = groups
         .iter()
         .map(|g| Candidate {
@@ -124,7 +131,7 @@ fn reference(annotations: &BTreeMap<String, String>, name: &str, ns: &str, group
         .collect();
     match import::mode(annotations, name, ns) {
         Ok(Mode::Search(q)) => {
-            import::resolve(&q, &candidates, None).map_or(Resolution::NotFound, |c| Resolution::Found(c.id.clone()))
+            import::resolve(&q, &candidates, prefer).map_or(Resolution::NotFound, |c| Resolution::Found(c.id.clone()))
         }
         Ok(Mode::External { id, .. }) => Resolution::External(id),
         Err(ModeError::ConflictingServiceImportAnnotations) => Resolution::Conflicting,
@@ -141,15 +148,22 @@ fn candidate_group(index: usize) -> impl Strategy<Value = ExportedGroup> {
         prop_oneof![Just("c0"), Just("c1"), Just("c2"), Just("")],
         0..2usize,
         prop::bool::weighted(0.1),
+        prop_oneof![Just("HTTP1"), Just("GRPC"), Just("HTTP2"), Just("")],
     )
-        .prop_map(move |(source, name, ns, cluster, v, untagged)| {
+        .prop_map(move |(source, name, ns, cluster, v, untagged, version)| {
             let tags = if untagged {
                 BTreeMap::new()
             } else {
-                [("SourceTypeKey", source), ("ServiceName", name), ("ServiceNamespace", ns), ("ClusterName", cluster)]
-                    .into_iter()
-                    .map(|(k, v)| (format!("{AN}{k}"), v.to_string()))
-                    .collect()
+                [
+                    ("SourceTypeKey", source),
+                    ("ServiceName", name),
+                    ("ServiceNamespace", ns),
+                    ("ClusterName", cluster),
+                    ("ProtocolVersion", version),
+                ]
+                .into_iter()
+                .map(|(k, v)| (format!("{AN}{k}"), v.to_string()))
+                .collect()
             };
             ExportedGroup { id: format!("tg-{index:017}"), vpc: vpc(v), tags }
         })
@@ -176,18 +190,24 @@ proptest! {
             .map(|g| (g.id.clone(), format!("arn:aws:vpc-lattice:us-west-2:123456789012:targetgroup/{}", g.id)))
             .collect();
         let annotations = annotations.resolve(&arns);
-        let want = oracle::expected_resolution(&annotations, name, ns, &groups);
-        let got = reference(&annotations, name, ns, &groups);
-        prop_assert_eq!(got, want, "annotations {:?}", annotations);
+        // v2.1.3 takes the first accepted group whatever its protocol (H-2); fixed prefers the
+        // route's protocol version.
+        for prefer in [None, Some("GRPC"), Some("HTTP1")] {
+            let want = oracle::expected_resolution_preferring(&annotations, name, ns, &groups, prefer);
+            let got = reference(&annotations, name, ns, &groups, prefer);
+            prop_assert_eq!(got, want, "annotations {:?}, preferring {:?}", annotations, prefer);
+        }
     }
 }
 
-/// One export: the cluster (index into CLUSTERS), namespace and name.
+/// One export: the cluster (index into CLUSTERS), namespace and name, and whether it backs
+/// onto a Service of another name (`service-name`): the group is still known by the export's.
 #[derive(Clone, Debug)]
 struct ExportSpec {
     cluster: usize,
     namespace: &'static str,
     name: &'static str,
+    backed_by_other_name: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -204,8 +224,18 @@ struct WorldCase {
 }
 
 fn world_case() -> impl Strategy<Value = WorldCase> {
-    let export = (0..3usize, prop::sample::select(NAMESPACES.to_vec()), prop::sample::select(NAMES[..2].to_vec()))
-        .prop_map(|(cluster, namespace, name)| ExportSpec { cluster, namespace, name });
+    let export = (
+        0..3usize,
+        prop::sample::select(NAMESPACES.to_vec()),
+        prop::sample::select(NAMES[..2].to_vec()),
+        prop::bool::weighted(0.3),
+    )
+        .prop_map(|(cluster, namespace, name, backed_by_other_name)| ExportSpec {
+            cluster,
+            namespace,
+            name,
+            backed_by_other_name,
+        });
     (
         any::<u64>(),
         prop::collection::vec(0..2usize, 3),
@@ -232,6 +262,9 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
         case.exports.iter().map(|e| (e.cluster, e.namespace, e.name)).collect();
     exported.sort();
     exported.dedup();
+    let backed = |c: usize, ns: &str, name: &str| {
+        case.exports.iter().any(|e| (e.cluster, e.namespace, e.name) == (c, ns, name) && e.backed_by_other_name)
+    };
     for (i, (c, ns, name)) in exported.iter().enumerate() {
         let port = oracle::ServicePort { name: "http".into(), port: 80, target: oracle::TargetPort::Number(8080) };
         let slice = oracle::Slice {
@@ -242,14 +275,15 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
                 terminating: None,
             }],
         };
+        let service = if backed(*c, ns, name) { format!("backing-{name}") } else { name.to_string() };
+        let mut export = support::export(ns, name, None, &[]);
+        if service != *name {
+            export["metadata"]["annotations"][format!("{AN}service-name")] = json!(service);
+        }
         support::apply(
             &world,
             CLUSTERS[*c],
-            &[
-                support::service(ns, name, &[port]),
-                support::slice(ns, name, 1, &slice),
-                support::export(ns, name, None, &[]),
-            ],
+            &[support::service(ns, &service, &[port]), support::slice(ns, &service, 1, &slice), export],
         )
         .await;
     }
@@ -262,6 +296,23 @@ async fn world_outcome(case: WorldCase) -> Result<(), TestCaseError> {
         .await
         .map_err(|e| TestCaseError::fail(format!("exports did not converge: {e}")))?;
     let groups = support::exported_groups(&world).await;
+    // The candidates are the groups the spec says the exports make — one per export, tagged
+    // with the exporting cluster, the export's own name and namespace, in that cluster's VPC —
+    // not whatever the controllers happened to make.
+    let mut made: Vec<(String, String, String, String)> = groups
+        .iter()
+        .map(|g| {
+            let tag = |k: &str| g.tags.get(&format!("{AN}{k}")).cloned().unwrap_or_default();
+            (tag("ClusterName"), tag("ServiceNamespace"), tag("ServiceName"), g.vpc.clone())
+        })
+        .collect();
+    made.sort();
+    let mut expected: Vec<(String, String, String, String)> = exported
+        .iter()
+        .map(|(c, ns, name)| (CLUSTERS[*c].to_string(), ns.to_string(), name.to_string(), vpc(case.vpcs[*c])))
+        .collect();
+    expected.sort();
+    prop_assert_eq!(made, expected, "the exported groups");
     let arns: Vec<(String, String)> = support::Seen::of(&world)
         .await
         .groups()

@@ -60,13 +60,16 @@ fn endpoint() -> impl Strategy<Value = Endpoint> {
 }
 
 /// Slices as the EndpointSlice controller writes them: one slice port per Service port
-/// (named like it, numbered with the pod's port), sometimes one missing (E-X7).
+/// (named like it, numbered with the pod's port), sometimes one missing (E-X7), and sometimes
+/// a port whose name matches no Service port (a slice written by hand, or left from an older
+/// Service): a named Service port never selects it, an unnamed one or an empty set does.
 fn slices(ports: Vec<ServicePort>) -> impl Strategy<Value = Vec<Slice>> {
     let slice = (
         prop::collection::vec((prop::bool::weighted(0.85), 8000..8010i32), ports.len()),
+        prop::bool::weighted(0.25),
         prop::collection::vec(endpoint(), 0..4),
     )
-        .prop_map(move |(keep, endpoints)| Slice {
+        .prop_map(move |(keep, stray, endpoints)| Slice {
             ports: ports
                 .iter()
                 .zip(keep)
@@ -78,6 +81,7 @@ fn slices(ports: Vec<ServicePort>) -> impl Strategy<Value = Vec<Slice>> {
                         TargetPort::Name(_) => pod_port,
                     },
                 })
+                .chain(stray.then(|| SlicePort { name: "stray".into(), port: 8099 }))
                 .collect(),
             endpoints,
         });
