@@ -494,45 +494,11 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// The Lattice services of routes whose forward the design leaves to the order of events:
-/// their import accepts several exported groups (the first in list order wins, E-I3, and
-/// list order follows ids, which concurrent reconciles draw in either order), or a group it
-/// accepts is accepted by another route too (a group serves one service, E-I6: the first
-/// route to claim it keeps it).
-fn order_dependent(world: &World, seen: &Seen) -> BTreeSet<String> {
-    let exported: Vec<Group> =
-        seen.groups().into_iter().filter(|g| tag(g, "SourceTypeKey") == "ServiceExport").collect();
-    let mut accepted: Vec<(String, BTreeSet<String>)> = Vec::new();
-    for i in 0..world.clusters.len() {
-        let routes = objects(world, i, "gateway.networking.k8s.io", "httproutes");
-        let imports = objects(world, i, "application-networking.k8s.aws", "serviceimports");
-        let Some(route) = routes.get(&route_name(i)) else { continue };
-        let import = route["spec"]["rules"][0]["backendRefs"][0]["name"].as_str().unwrap_or_default().to_string();
-        let from = imports
-            .get(&import)
-            .and_then(|i| i["metadata"]["annotations"][format!("{AN}aws-eks-cluster-name")].as_str().map(String::from));
-        let groups = exported
-            .iter()
-            .filter(|g| tag(g, "ServiceName") == import && from.as_ref().is_none_or(|f| &g.cluster == f))
-            .map(|g| format!("{} {}", g.cluster, tag(g, "ServiceName")))
-            .collect();
-        accepted.push((support::lattice_service(&route_name(i), "default"), groups));
-    }
-    accepted
-        .iter()
-        .filter(|(service, groups)| {
-            groups.len() > 1 || accepted.iter().any(|(other, theirs)| other != service && !theirs.is_disjoint(groups))
-        })
-        .map(|(service, _)| service.clone())
-        .collect()
-}
-
-/// Where a case ends, in terms that do not depend on which concurrent reconcile drew an id
-/// first: every target group (cluster, source, name, port, targets) and the forwards
-/// (cluster and name of the group, weight) of every Lattice service whose forward does not
-/// depend on the order of events ([`order_dependent`]), 600 virtual seconds after the faults
-/// stop.
-async fn outcome(case: Case) -> (BTreeSet<String>, BTreeSet<String>) {
+/// Where a case ends, 600 virtual seconds after the faults stop: the whole Lattice state (ids
+/// included) and the journal of every call to Lattice and to every cluster. With one seed,
+/// forked per component, and every choice seeded, both are the same on every run — whichever
+/// reconciles run at the same virtual instant.
+async fn outcome(case: Case) -> (Value, Value) {
     let clusters: Vec<(String, usize)> = case.vpcs.iter().enumerate().map(|(i, v)| (cluster_name(i), *v)).collect();
     let world = support::world(&clusters, case.seed, "fixed").await;
     inject(&world, &case.faults);
@@ -541,39 +507,20 @@ async fn outcome(case: Case) -> (BTreeSet<String>, BTreeSet<String>) {
     }
     heal(&world);
     support::pass(600).await;
-    let seen = Seen::of(&world).await;
-    let groups = seen
-        .groups()
-        .into_iter()
-        .map(|g| {
-            format!("{} {} {} {} {:?}", g.cluster, tag(&g, "SourceTypeKey"), tag(&g, "ServiceName"), g.port, g.targets)
-        })
-        .collect();
-    let order_dependent = order_dependent(&world, &seen);
-    let forwards = seen
-        .service_names()
-        .into_iter()
-        .filter(|s| !order_dependent.contains(s))
-        .flat_map(|s| {
-            seen.forwards(&s)
-                .into_iter()
-                .map(move |(g, w)| format!("{s} → {} {} {w}", g.cluster, tag(&g, "ServiceName")))
-        })
-        .collect();
-    (groups, forwards)
+    (world.lattice_state(), latticelab::scenario::bundle::journal(&world))
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(4), ..ProptestConfig::default() })]
 
-    /// Reproducibility: the same case, run twice, ends the same way — so that a failing seed
-    /// reproduces and shrinks. (Reconciles that run at the same virtual instant may
-    /// interleave differently between runs, so ids and the exact call order can differ.)
+    /// Reproducibility: the same case, run twice, ends in the same state with the same
+    /// journal — so that a failing seed reproduces and shrinks, and a bundle replays.
     #[test]
     fn the_same_case_ends_the_same_way(case in case()) {
-        let first = run(outcome(case.clone()));
-        let second = run(outcome(case));
-        prop_assert_eq!(first, second);
+        let (first, second) = (run(outcome(case.clone())), run(outcome(case)));
+        prop_assert!(first.0 == second.0, "another Lattice state");
+        let difference = latticelab::scenario::replay::first_difference(&first.1, &second.1, "");
+        prop_assert!(first.1 == second.1, "another journal: {}", difference);
     }
 }
 
@@ -691,9 +638,9 @@ fn cases_found_so_far() {
     }
 }
 
-/// A case the reproducibility property found: two routes import the one exported group
-/// (E-I6), and which of them holds it depends on which reconcile came first; the rest of
-/// the outcome must still be the same on every run.
+/// A case the reproducibility property found when reconciles at one virtual instant could
+/// interleave differently between runs: two routes import the one exported group (E-I6), and
+/// which of them held it depended on which reconcile came first. Now every run ends alike.
 #[test]
 fn the_same_case_ends_the_same_way_found_so_far() {
     use Op::*;
@@ -730,6 +677,11 @@ fn the_same_case_ends_the_same_way_found_so_far() {
     };
     let first = run(outcome(case.clone()));
     let second = run(outcome(case));
-    assert_eq!(first, second);
-    assert!(!first.0.is_empty(), "the exports made their target groups");
+    assert!(first.0 == second.0, "another Lattice state");
+    assert!(
+        first.1 == second.1,
+        "another journal: {}",
+        latticelab::scenario::replay::first_difference(&first.1, &second.1, "")
+    );
+    assert!(first.0["targetGroups"].as_object().is_some_and(|g| !g.is_empty()), "the exports made their target groups");
 }

@@ -12,7 +12,8 @@
 //!   route rules, ServiceImport resolution.
 //! - [`lattice`]: the Lattice calls, in the order the real controller makes them.
 //! - [`reconcile`]: ServiceExport, routes, Gateways and the target-group GC.
-//! - [`runtime`]: triggers, mappers and requeues with kube-runtime.
+//! - [`runtime`]: triggers and mappers, fed from kube-runtime watchers.
+//! - [`workqueue`]: a deterministic controller-runtime-style queue that runs the reconciles.
 
 pub mod config;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod reconcile;
 pub mod runtime;
 pub mod sdk;
 pub mod tags;
+pub mod workqueue;
 
 pub use config::{ControllerConfig, WallClock};
 pub use quirks::{Quirk, Quirks};

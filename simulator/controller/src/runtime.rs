@@ -1,20 +1,21 @@
-//! Wiring the reconcilers to the cluster with kube-runtime: what triggers what (controller.md
-//! §2.1, §4.2, H-7, H-9) and the requeue policy (§2.2 step 6).
+//! Wiring the reconcilers to the cluster: kube-runtime's watchers and reflectors feed each
+//! controller's work queue ([`crate::workqueue`]); what triggers what (controller.md §2.1,
+//! §4.2, H-7, H-9) and the requeue policy (§2.2 step 6).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
 use gateway_api::gateways::Gateway;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::utils::ResetTimerBackoff;
 use kube::runtime::watcher::ExponentialBackoff;
-use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use latticelab_crds::aws::{ServiceImport, TargetGroupPolicy};
 use tokio::task::JoinHandle;
 
@@ -26,6 +27,7 @@ use crate::objects::{export_from, export_resource};
 use crate::quirks::Quirk;
 use crate::reconcile::{self, Context};
 use crate::tags;
+use crate::workqueue::{self, Action};
 
 /// A running controller; dropping it stops every loop.
 pub struct Running {
@@ -77,12 +79,37 @@ fn routes_using<F>(store: &Store<DynamicObject>, kind: RouteKind, wanted: F) -> 
 where
     F: Fn(&Route) -> bool,
 {
-    store
+    // The store's order is a hash map's: sort, so the queue gets them in one order.
+    let mut routes: Vec<Arc<DynamicObject>> = store
         .state()
         .into_iter()
         .filter(|o| wanted(&Route::from_json(kind, &serde_json::to_value(o.as_ref()).unwrap_or_default())))
-        .map(|o| ObjectRef::from_obj_with(o.as_ref(), reconcile::route::api_resource(kind)))
-        .collect()
+        .collect();
+    routes.sort_by_key(|o| (o.namespace(), o.name_any()));
+    routes.iter().map(|o| ObjectRef::from_obj_with(o.as_ref(), reconcile::route::api_resource(kind))).collect()
+}
+
+/// The keys a watch of `api` names through `map`, one stream; watch errors are the watcher's
+/// to recover from (it backs off and relists).
+fn mapped<K, T>(api: Api<K>, map: impl Fn(K) -> Vec<ObjectRef<T>> + Send + 'static) -> BoxStream<'static, ObjectRef<T>>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+    T: kube::Resource + 'static,
+    T::DynamicType: Send,
+{
+    touched(api).flat_map(move |item| futures::stream::iter(item.map(&map).unwrap_or_default())).boxed()
+}
+
+/// The keys of a reflected watch's objects, one stream.
+fn primary<K>(
+    stream: impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+    dt: K::DynamicType,
+) -> BoxStream<'static, ObjectRef<K>>
+where
+    K: kube::Resource + Send + 'static,
+    K::DynamicType: Clone + Send + Sync,
+{
+    stream.filter_map(move |item| futures::future::ready(item.ok().map(|o| ObjectRef::from_obj_with(&o, dt.clone())))).boxed()
 }
 
 fn error_policy_key(ctx: &Context, key: &str, error: &Error) -> Action {
@@ -125,20 +152,20 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
         .backoff(watch_backoff())
         .reflect(writer)
         .applied_objects();
-    let exports = Controller::for_stream_with(trigger, store.clone(), export_ar.clone());
     let first_only = ctx.config.quirks.has(Quirk::FirstExportOnlyGetsServiceEvents);
     let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
-    let exports = exports
-        .watches_stream(touched(Api::<Service>::all(kube.clone())), move |svc: Service| {
+    let triggers = futures::stream::select_all([
+        primary(trigger, export_ar.clone()),
+        mapped(Api::<Service>::all(kube.clone()), move |svc: Service| {
             exports_for_service(&s1, &svc.namespace().unwrap_or_default(), &svc.name_any(), first_only)
-        })
-        .watches_stream(touched(Api::<EndpointSlice>::all(kube.clone())), move |slice: EndpointSlice| {
+        }),
+        mapped(Api::<EndpointSlice>::all(kube.clone()), move |slice: EndpointSlice| {
             match slice.labels().get("kubernetes.io/service-name") {
                 Some(svc) => exports_for_service(&s2, &slice.namespace().unwrap_or_default(), svc, first_only),
                 None => vec![],
             }
-        })
-        .watches_stream(touched(Api::<TargetGroupPolicy>::all(kube.clone())), move |tgp: TargetGroupPolicy| {
+        }),
+        mapped(Api::<TargetGroupPolicy>::all(kube.clone()), move |tgp: TargetGroupPolicy| {
             let ns = tgp.namespace().unwrap_or_default();
             let r = &tgp.spec.target_ref;
             match r.kind.as_str() {
@@ -153,20 +180,21 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                 }
                 _ => vec![],
             }
-        });
+        }),
+    ]);
     let export_ctx = ctx.clone();
     tasks.push(tokio::spawn(async move {
-        exports
-            .run(
-                |obj, ctx| async move { reconcile::export::reconcile(obj, ctx).await },
-                |obj, err, ctx: Arc<Context>| {
-                    let key = format!("ServiceExport/{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
-                    error_policy_key(&ctx, &key, err)
-                },
-                export_ctx,
-            )
-            .for_each(|_| async {})
-            .await;
+        let ctx = export_ctx;
+        workqueue::run(
+            triggers,
+            store,
+            |obj| reconcile::export::reconcile(obj, ctx.clone()),
+            |obj, err| {
+                let key = format!("ServiceExport/{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
+                error_policy_key(&ctx, &key, err)
+            },
+        )
+        .await;
     }));
 
     // Routes of each kind, filtered by generation and the annotations that matter.
@@ -191,15 +219,15 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                 };
                 futures::future::ready(pass)
             });
-        let controller = Controller::for_stream_with(trigger, reader.clone(), ar.clone());
         let (r1, r2, r3, r4) = (reader.clone(), reader.clone(), reader.clone(), reader.clone());
         let strict_group = ctx.config.quirks.has(Quirk::ImportEventsNeedExplicitGroup);
-        let controller = controller
-            .watches_stream(touched(Api::<Gateway>::all(kube.clone())), move |gw: Gateway| {
+        let triggers = futures::stream::select_all([
+            primary(trigger, ar.clone()),
+            mapped(Api::<Gateway>::all(kube.clone()), move |gw: Gateway| {
                 let (ns, name) = (gw.namespace().unwrap_or_default(), gw.name_any());
                 routes_using(&r1, kind, |r| r.parent_refs.iter().any(|p| p.name == name && p.namespace == ns))
-            })
-            .watches_stream(touched(Api::<Service>::all(kube.clone())), move |svc: Service| {
+            }),
+            mapped(Api::<Service>::all(kube.clone()), move |svc: Service| {
                 let (ns, name) = (svc.namespace().unwrap_or_default(), svc.name_any());
                 routes_using(&r2, kind, |r| {
                     r.rules
@@ -207,8 +235,8 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                         .flat_map(|x| &x.backend_refs)
                         .any(|b| b.kind == "Service" && b.name == name && b.namespace == ns)
                 })
-            })
-            .watches_stream(touched(Api::<EndpointSlice>::all(kube.clone())), move |slice: EndpointSlice| {
+            }),
+            mapped(Api::<EndpointSlice>::all(kube.clone()), move |slice: EndpointSlice| {
                 let ns = slice.namespace().unwrap_or_default();
                 let Some(svc) = slice.labels().get("kubernetes.io/service-name").cloned() else { return vec![] };
                 routes_using(&r3, kind, |r| {
@@ -217,8 +245,8 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                         .flat_map(|x| &x.backend_refs)
                         .any(|b| b.kind == "Service" && b.name == svc && b.namespace == ns)
                 })
-            })
-            .watches_stream(touched(Api::<ServiceImport>::all(kube.clone())), move |import: ServiceImport| {
+            }),
+            mapped(Api::<ServiceImport>::all(kube.clone()), move |import: ServiceImport| {
                 let (ns, name) = (import.namespace().unwrap_or_default(), import.name_any());
                 routes_using(&r4, kind, |r| {
                     r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| {
@@ -230,20 +258,21 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                         b.is_import() && group_ok && b.name == name && b.namespace == ns
                     })
                 })
-            });
+            }),
+        ]);
         let route_ctx = ctx.clone();
         tasks.push(tokio::spawn(async move {
-            controller
-                .run(
-                    move |obj, ctx| async move { reconcile::route::reconcile(kind, obj, ctx).await },
-                    move |obj, err, ctx: Arc<Context>| {
-                        let key = reconcile::route::key(kind, &obj.namespace().unwrap_or_default(), &obj.name_any());
-                        error_policy_key(&ctx, &key, err)
-                    },
-                    route_ctx,
-                )
-                .for_each(|_| async {})
-                .await;
+            let ctx = route_ctx;
+            workqueue::run(
+                triggers,
+                reader,
+                |obj| reconcile::route::reconcile(kind, obj, ctx.clone()),
+                |obj, err| {
+                    let key = reconcile::route::key(kind, &obj.namespace().unwrap_or_default(), &obj.name_any());
+                    error_policy_key(&ctx, &key, err)
+                },
+            )
+            .await;
         }));
     }
 
@@ -253,19 +282,18 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
     let reader = writer.as_reader();
     let trigger =
         watcher(Api::<Gateway>::all(kube.clone()), wc()).backoff(watch_backoff()).reflect(writer).applied_objects();
-    let gateways = Controller::for_stream(trigger, reader);
     tasks.push(tokio::spawn(async move {
-        gateways
-            .run(
-                |obj, ctx| async move { reconcile::gateway::reconcile(obj, ctx).await },
-                |obj, err, ctx: Arc<Context>| {
-                    let key = format!("Gateway/{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
-                    error_policy_key(&ctx, &key, err)
-                },
-                gateway_ctx,
-            )
-            .for_each(|_| async {})
-            .await;
+        let ctx = gateway_ctx;
+        workqueue::run(
+            primary(trigger, ()),
+            reader,
+            |obj| reconcile::gateway::reconcile(obj, ctx.clone()),
+            |obj, err| {
+                let key = format!("Gateway/{}/{}", obj.namespace().unwrap_or_default(), obj.name_any());
+                error_policy_key(&ctx, &key, err)
+            },
+        )
+        .await;
     }));
 
     tasks.push(tokio::spawn(reconcile::gc::run(ctx.clone())));

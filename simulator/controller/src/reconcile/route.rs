@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
-use kube::runtime::controller::Action as Requeue;
+use crate::workqueue::Action as Requeue;
 use latticelab_crds::aws::{ServiceImport, TargetGroupPolicy};
 use serde_json::{Value, json};
 
