@@ -36,10 +36,13 @@ fn canonical(value: &Value) -> Value {
 /// Client tokens are left out: the SDK draws them from the OS for each Create call (its
 /// seeded token provider is not public), and they change no answer.
 pub fn journal(world: &World) -> Value {
-    let lattice: Vec<Value> = world
-        .sim
-        .journal()
-        .entries()
+    let mut entries = world.sim.journal().entries().to_vec();
+    // Calls of different controllers at one virtual instant are concurrent: which reaches the
+    // simulator first is the loopback sockets' choice, not the scenario's. The journal orders
+    // them by caller, each caller's own calls kept in order; an interleaving that changed what
+    // a caller was answered still shows in its responses (docs/scenarios.md, "Bundles and replay").
+    entries.sort_by(|a, b| (a.at_ms, &a.caller).cmp(&(b.at_ms, &b.caller)));
+    let lattice: Vec<Value> = entries
         .iter()
         .map(|e| {
             let mut request = e.request.clone();
@@ -54,10 +57,19 @@ pub fn journal(world: &World) -> Value {
         .clusters
         .iter()
         .filter_map(|c| {
-            Some((c.spec.name.clone(), serde_json::to_value(c.embedded.as_ref()?.journal()).unwrap_or_default()))
+            let mut requests = c.embedded.as_ref()?.journal();
+            // A controller's watches and reads of one instant run concurrently: ordered by
+            // resource path, each path's requests in the order they came (the query, with its
+            // resourceVersion, stays in what is compared).
+            requests.sort_by(|a, b| (a.at_ms, resource_path(&a.path)).cmp(&(b.at_ms, resource_path(&b.path))));
+            Some((c.spec.name.clone(), serde_json::to_value(requests).unwrap_or_default()))
         })
         .collect();
     json!({"lattice": lattice, "kubernetes": clusters})
+}
+
+fn resource_path(path: &str) -> &str {
+    path.split_once('?').map_or(path, |(resource, _)| resource)
 }
 
 /// The resources a bundle keeps of each cluster: what the controller reads (and the events

@@ -16,6 +16,11 @@ impl IdGenerator {
         Self { rng }
     }
 
+    /// An independent stream, named by `label`, that depends only on this one's seed.
+    pub fn fork(&self, label: &str) -> Self {
+        Self { rng: self.rng.fork(label) }
+    }
+
     /// `prefix-0` + 16 hex characters, e.g. `tg-0a1b2c3d4e5f60718`.
     pub fn resource_id(&self, prefix: &str) -> String {
         format!("{prefix}-0{}", self.rng.string_from(HEX, 16))

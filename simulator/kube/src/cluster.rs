@@ -1,6 +1,7 @@
 //! One simulated cluster: its identity (name, VPC, CIDRs), its store, its credentials, its
 //! fault plans and the watch streams it has open. Cheap to clone; clones share the cluster.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use serde_json::{Value, json};
@@ -77,7 +78,11 @@ pub(crate) struct Inner {
     pub started_ms: u64,
     pub store: Mutex<Store>,
     pub faults: Mutex<FaultPlans>,
+    /// Root of the fault streams: each operation (`watch services`) draws from a stream of
+    /// its own, forked from this one, so concurrent requests of one instant take the same
+    /// faults whichever arrives first.
     pub fault_rng: SeededRng,
+    pub fault_streams: Mutex<BTreeMap<String, SeededRng>>,
     pub watch_signal: watch::Sender<WatchSignal>,
     pub tls: OnceLock<TlsMaterial>,
 }
@@ -115,6 +120,7 @@ impl Cluster {
                 store: Mutex::new(store),
                 faults: Mutex::new(FaultPlans::default()),
                 fault_rng,
+                fault_streams: Mutex::new(BTreeMap::new()),
                 watch_signal,
                 tls: OnceLock::new(),
             }),
@@ -202,9 +208,17 @@ impl Cluster {
     }
 
     pub(crate) fn decide(&self, operation: &str) -> FaultDecision {
+        let rng = self
+            .inner
+            .fault_streams
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(operation.to_string())
+            .or_insert_with(|| self.inner.fault_rng.fork(operation))
+            .clone();
         self.inner.faults.lock().unwrap_or_else(|e| e.into_inner()).decide(
             operation,
-            &self.inner.fault_rng,
+            &rng,
             self.inner.config.clock.now_ms(),
         )
     }

@@ -75,6 +75,9 @@ impl Default for SimulatorOptions {
 struct Inner {
     lattice: Lattice,
     faults: FaultPlans,
+    /// One fault stream per caller and operation, forked from the simulator's: which of two
+    /// concurrent calls a probability fault hits does not depend on which arrived first.
+    fault_streams: BTreeMap<String, SeededRng>,
     journal: Journal,
     activity: Activity,
 }
@@ -105,6 +108,7 @@ impl Simulator {
         let inner = Inner {
             lattice: Lattice::new(options.config.clone(), IdGenerator::new(seed.fork("resource-ids"))),
             faults: FaultPlans::default(),
+            fault_streams: BTreeMap::new(),
             journal: Journal::default(),
             activity: Activity::default(),
         };
@@ -149,7 +153,12 @@ impl Simulator {
             let ctx = Ctx::new(account, region, self.options.clock.now_ms());
             return self.lock().lattice.call(operation, &input, &ctx);
         }
-        let decision = self.lock().faults.decide(operation, &self.fault_rng, self.options.clock.now_ms());
+        let decision = {
+            let mut inner = self.lock();
+            let key = format!("{} {operation}", caller.access_key);
+            let rng = inner.fault_streams.entry(key).or_insert_with_key(|key| self.fault_rng.fork(key)).clone();
+            inner.faults.decide(operation, &rng, self.options.clock.now_ms())
+        };
         if decision.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(decision.delay_ms)).await;
         }
@@ -168,7 +177,7 @@ impl Simulator {
                 resource_type: "UNKNOWN",
             }),
             _ => {
-                let mut ctx = Ctx::new(account, region, now_ms);
+                let mut ctx = Ctx::new(account, region, now_ms).by(&caller.access_key);
                 ctx.hide_newer_than_ms = decision.hide_newer_than_secs.map(|s| s * 1000);
                 inner.lattice.call(operation, &input, &ctx)
             }

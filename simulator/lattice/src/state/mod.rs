@@ -36,11 +36,19 @@ pub struct Ctx {
     pub now_ms: u64,
     /// Eventual consistency: List operations hide resources created less than this long ago.
     pub hide_newer_than_ms: Option<u64>,
+    /// The caller's access key; each caller's resource ids come from a stream of its own.
+    /// Empty for calls that name no caller (they draw from the root stream).
+    pub caller: String,
 }
 
 impl Ctx {
     pub fn new(account: impl Into<String>, region: impl Into<String>, now_ms: u64) -> Self {
-        Self { account: account.into(), region: region.into(), now_ms, hide_newer_than_ms: None }
+        Self { account: account.into(), region: region.into(), now_ms, hide_newer_than_ms: None, caller: String::new() }
+    }
+
+    /// The same call context, made by `caller`.
+    pub fn by(self, caller: impl Into<String>) -> Self {
+        Self { caller: caller.into(), ..self }
     }
 }
 
@@ -100,13 +108,17 @@ type ClientTokens = BTreeMap<(String, String, String, String), (Value, Value)>;
 pub struct Lattice {
     config: Config,
     ids: IdGenerator,
+    /// One id stream per caller, forked from `ids`: two controllers creating at one virtual
+    /// instant get the same ids whichever call arrives first (docs/scenarios.md, "Bundles
+    /// and replay").
+    caller_ids: BTreeMap<String, IdGenerator>,
     partitions: BTreeMap<(String, String), Partition>,
     client_tokens: ClientTokens,
 }
 
 impl Lattice {
     pub fn new(config: Config, ids: IdGenerator) -> Self {
-        Self { config, ids, partitions: BTreeMap::new(), client_tokens: BTreeMap::new() }
+        Self { config, ids, caller_ids: BTreeMap::new(), partitions: BTreeMap::new(), client_tokens: BTreeMap::new() }
     }
 
     pub fn config(&self) -> &Config {
@@ -145,7 +157,11 @@ impl Lattice {
         vpc_endpoint_id: &str,
     ) -> Result<Value> {
         let part = self.partitions.entry((ctx.account.clone(), ctx.region.clone())).or_default();
-        let env = Env { ctx, config: &self.config, ids: &self.ids };
+        let ids = match ctx.caller.as_str() {
+            "" => &self.ids,
+            caller => self.caller_ids.entry(caller.to_string()).or_insert_with(|| self.ids.fork(caller)),
+        };
+        let env = Env { ctx, config: &self.config, ids };
         generic::add_resource_endpoint_association(part, &env, resource_configuration, vpc_endpoint_id)
     }
 
@@ -182,7 +198,11 @@ impl Lattice {
             };
         }
 
-        let env = Env { ctx, config: &self.config, ids: &self.ids };
+        let ids = match ctx.caller.as_str() {
+            "" => &self.ids,
+            caller => self.caller_ids.entry(caller.to_string()).or_insert_with(|| self.ids.fork(caller)),
+        };
+        let env = Env { ctx, config: &self.config, ids };
         let read_only = op.name.starts_with("Get") || op.name.starts_with("List");
         let answer = if read_only {
             dispatch(op.name, part, &env, input)
