@@ -17,6 +17,7 @@
 
 pub mod config;
 pub mod error;
+pub mod informer;
 pub mod lattice;
 pub mod model;
 pub mod names;

@@ -1,6 +1,6 @@
-//! Wiring the reconcilers to the cluster: kube-runtime's watchers and reflectors feed each
-//! controller's work queue ([`crate::workqueue`]); what triggers what (controller.md §2.1,
-//! §4.2, H-7, H-9) and the requeue policy (§2.2 step 6).
+//! Wiring the reconcilers to the cluster: one shared watch per kind ([`crate::informer`])
+//! feeds each controller's work queue ([`crate::workqueue`]); what triggers what
+//! (controller.md §2.1, §4.2, H-7, H-9) and the requeue policy (§2.2 step 6).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::utils::ResetTimerBackoff;
 use kube::runtime::watcher::ExponentialBackoff;
 use kube::runtime::{WatchStreamExt, watcher};
@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::ControllerConfig;
 use crate::error::Error;
+use crate::informer::SharedWatch;
 use crate::model::export::service_name;
 use crate::model::route::{Route, RouteKind};
 use crate::objects::{export_from, export_resource};
@@ -89,15 +90,22 @@ where
     routes.iter().map(|o| ObjectRef::from_obj_with(o.as_ref(), reconcile::route::api_resource(kind))).collect()
 }
 
-/// The keys a watch of `api` names through `map`, one stream; watch errors are the watcher's
-/// to recover from (it backs off and relists).
-fn mapped<K, T>(api: Api<K>, map: impl Fn(K) -> Vec<ObjectRef<T>> + Send + 'static) -> BoxStream<'static, ObjectRef<T>>
+/// The keys a shared watch names through `map`, one stream.
+fn mapped<K, T>(
+    watch: &mut SharedWatch<K>,
+    map: impl Fn(K) -> Vec<ObjectRef<T>> + Send + 'static,
+) -> BoxStream<'static, ObjectRef<T>>
 where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: std::hash::Hash + Eq + Clone + Send + Sync,
     T: kube::Resource + 'static,
     T::DynamicType: Send,
 {
-    touched(api).flat_map(move |item| futures::stream::iter(item.map(&map).unwrap_or_default())).boxed()
+    watch
+        .subscribe()
+        .touched_objects()
+        .flat_map(move |item| futures::stream::iter(item.map(&map).unwrap_or_default()))
+        .boxed()
 }
 
 /// The keys of a reflected watch's objects, one stream.
@@ -109,7 +117,9 @@ where
     K: kube::Resource + Send + 'static,
     K::DynamicType: Clone + Send + Sync,
 {
-    stream.filter_map(move |item| futures::future::ready(item.ok().map(|o| ObjectRef::from_obj_with(&o, dt.clone())))).boxed()
+    stream
+        .filter_map(move |item| futures::future::ready(item.ok().map(|o| ObjectRef::from_obj_with(&o, dt.clone()))))
+        .boxed()
 }
 
 fn error_policy_key(ctx: &Context, key: &str, error: &Error) -> Action {
@@ -128,44 +138,37 @@ fn watch_backoff() -> ResetTimerBackoff<ExponentialBackoff> {
     ResetTimerBackoff::new(exponential.into(), Duration::from_secs(120))
 }
 
-/// The objects of `api` as a trigger stream, with [`watch_backoff`].
-fn touched<K>(api: Api<K>) -> impl futures::Stream<Item = Result<K, watcher::Error>> + Send + 'static
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
-{
-    watcher(api, watcher::Config::default()).backoff(watch_backoff()).touched_objects()
-}
-
 /// Starts every reconciler of one controller instance (and the GC, and the default-network
 /// start-up step) against `kube` and `lattice`.
 pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, config: ControllerConfig) -> Running {
     let ctx = Arc::new(Context::new(kube.clone(), lattice, config));
     reconcile::gateway::ensure_default_network(&ctx).await;
     let mut tasks = Vec::new();
-    let wc = watcher::Config::default;
+
+    // One watch per kind; every subscriber is known before any watch starts.
+    let export_ar = export_resource();
+    let mut exports =
+        SharedWatch::with_dynamic_type(Api::<DynamicObject>::all_with(kube.clone(), &export_ar), export_ar.clone());
+    let mut services = SharedWatch::new(Api::<Service>::all(kube.clone()));
+    let mut slices = SharedWatch::new(Api::<EndpointSlice>::all(kube.clone()));
+    let mut policies = SharedWatch::new(Api::<TargetGroupPolicy>::all(kube.clone()));
+    let mut imports = SharedWatch::new(Api::<ServiceImport>::all(kube.clone()));
+    let mut gateways = SharedWatch::new(Api::<Gateway>::all(kube.clone()));
 
     // ServiceExport, triggered by Services, EndpointSlices and TargetGroupPolicies.
-    let export_ar = export_resource();
-    let writer = reflector::store::Writer::new(export_ar.clone());
-    let store = writer.as_reader();
-    let trigger = watcher(Api::<DynamicObject>::all_with(kube.clone(), &export_ar), wc())
-        .backoff(watch_backoff())
-        .reflect(writer)
-        .applied_objects();
+    let store = exports.store();
     let first_only = ctx.config.quirks.has(Quirk::FirstExportOnlyGetsServiceEvents);
     let (s1, s2, s3) = (store.clone(), store.clone(), store.clone());
     let triggers = futures::stream::select_all([
-        primary(trigger, export_ar.clone()),
-        mapped(Api::<Service>::all(kube.clone()), move |svc: Service| {
+        primary(exports.subscribe().applied_objects(), export_ar.clone()),
+        mapped(&mut services, move |svc: Service| {
             exports_for_service(&s1, &svc.namespace().unwrap_or_default(), &svc.name_any(), first_only)
         }),
-        mapped(Api::<EndpointSlice>::all(kube.clone()), move |slice: EndpointSlice| {
-            match slice.labels().get("kubernetes.io/service-name") {
-                Some(svc) => exports_for_service(&s2, &slice.namespace().unwrap_or_default(), svc, first_only),
-                None => vec![],
-            }
+        mapped(&mut slices, move |slice: EndpointSlice| match slice.labels().get("kubernetes.io/service-name") {
+            Some(svc) => exports_for_service(&s2, &slice.namespace().unwrap_or_default(), svc, first_only),
+            None => vec![],
         }),
-        mapped(Api::<TargetGroupPolicy>::all(kube.clone()), move |tgp: TargetGroupPolicy| {
+        mapped(&mut policies, move |tgp: TargetGroupPolicy| {
             let ns = tgp.namespace().unwrap_or_default();
             let r = &tgp.spec.target_ref;
             match r.kind.as_str() {
@@ -198,36 +201,36 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
     }));
 
     // Routes of each kind, filtered by generation and the annotations that matter.
+    let mut route_watches = Vec::new();
     for kind in RouteKind::ALL {
         let ar = reconcile::route::api_resource(kind);
-        let api = Api::<DynamicObject>::all_with(kube.clone(), &ar);
-        let writer = reflector::store::Writer::new(ar.clone());
-        let reader = writer.as_reader();
+        let mut routes = SharedWatch::with_dynamic_type(Api::<DynamicObject>::all_with(kube.clone(), &ar), ar.clone());
+        let reader = routes.store();
         // kube-runtime's predicate_filter needs a Default dynamic type, which ApiResource is
         // not; the same filter, by uid, here.
         let seen = Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, u64>::new()));
-        let trigger =
-            watcher(api, wc()).backoff(watch_backoff()).reflect(writer).applied_objects().filter(move |item| {
-                let pass = match item {
-                    Ok(obj) => {
-                        let uid = obj.uid().unwrap_or_default();
-                        let value = route_predicate(obj);
-                        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
-                        seen.insert(uid, value.unwrap_or_default()) != value
-                    }
-                    Err(_) => true,
-                };
-                futures::future::ready(pass)
-            });
+        let trigger = routes.subscribe().applied_objects().filter(move |item| {
+            let pass = match item {
+                Ok(obj) => {
+                    let uid = obj.uid().unwrap_or_default();
+                    let value = route_predicate(obj);
+                    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                    seen.insert(uid, value.unwrap_or_default()) != value
+                }
+                Err(_) => true,
+            };
+            futures::future::ready(pass)
+        });
+        route_watches.push(routes);
         let (r1, r2, r3, r4) = (reader.clone(), reader.clone(), reader.clone(), reader.clone());
         let strict_group = ctx.config.quirks.has(Quirk::ImportEventsNeedExplicitGroup);
         let triggers = futures::stream::select_all([
             primary(trigger, ar.clone()),
-            mapped(Api::<Gateway>::all(kube.clone()), move |gw: Gateway| {
+            mapped(&mut gateways, move |gw: Gateway| {
                 let (ns, name) = (gw.namespace().unwrap_or_default(), gw.name_any());
                 routes_using(&r1, kind, |r| r.parent_refs.iter().any(|p| p.name == name && p.namespace == ns))
             }),
-            mapped(Api::<Service>::all(kube.clone()), move |svc: Service| {
+            mapped(&mut services, move |svc: Service| {
                 let (ns, name) = (svc.namespace().unwrap_or_default(), svc.name_any());
                 routes_using(&r2, kind, |r| {
                     r.rules
@@ -236,7 +239,7 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                         .any(|b| b.kind == "Service" && b.name == name && b.namespace == ns)
                 })
             }),
-            mapped(Api::<EndpointSlice>::all(kube.clone()), move |slice: EndpointSlice| {
+            mapped(&mut slices, move |slice: EndpointSlice| {
                 let ns = slice.namespace().unwrap_or_default();
                 let Some(svc) = slice.labels().get("kubernetes.io/service-name").cloned() else { return vec![] };
                 routes_using(&r3, kind, |r| {
@@ -246,7 +249,7 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
                         .any(|b| b.kind == "Service" && b.name == svc && b.namespace == ns)
                 })
             }),
-            mapped(Api::<ServiceImport>::all(kube.clone()), move |import: ServiceImport| {
+            mapped(&mut imports, move |import: ServiceImport| {
                 let (ns, name) = (import.namespace().unwrap_or_default(), import.name_any());
                 routes_using(&r4, kind, |r| {
                     r.rules.iter().flat_map(|x| &x.backend_refs).any(|b| {
@@ -278,10 +281,8 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
 
     // Gateways.
     let gateway_ctx = ctx.clone();
-    let writer = reflector::store::Writer::<Gateway>::default();
-    let reader = writer.as_reader();
-    let trigger =
-        watcher(Api::<Gateway>::all(kube.clone()), wc()).backoff(watch_backoff()).reflect(writer).applied_objects();
+    let reader = gateways.store();
+    let trigger = gateways.subscribe().applied_objects();
     tasks.push(tokio::spawn(async move {
         let ctx = gateway_ctx;
         workqueue::run(
@@ -296,6 +297,15 @@ pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, conf
         .await;
     }));
 
+    tasks.extend([
+        exports.start(watch_backoff()),
+        services.start(watch_backoff()),
+        slices.start(watch_backoff()),
+        policies.start(watch_backoff()),
+        imports.start(watch_backoff()),
+        gateways.start(watch_backoff()),
+    ]);
+    tasks.extend(route_watches.into_iter().map(|w| w.start(watch_backoff())));
     tasks.push(tokio::spawn(reconcile::gc::run(ctx.clone())));
     Running { context: ctx, tasks }
 }

@@ -105,11 +105,7 @@ where
 
     fn pop(&mut self) -> Option<ObjectRef<K>> {
         let key = self.ready.pop_front()?;
-        if self.due.contains_key(&key) {
-            self.refs.get(&key).cloned()
-        } else {
-            self.refs.remove(&key)
-        }
+        if self.due.contains_key(&key) { self.refs.get(&key).cloned() } else { self.refs.remove(&key) }
     }
 
     fn next_due(&self) -> Option<Instant> {

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use crate::workqueue::Action;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject, ListParams};
-use crate::workqueue::Action;
 use latticelab_crds::aws::{ServiceExport, TargetGroupPolicy};
 
 use super::{Context, Involved, add_finalizer, remove_finalizer};

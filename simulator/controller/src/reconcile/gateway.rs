@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::workqueue::Action;
 use gateway_api::gatewayclasses::GatewayClass;
 use gateway_api::gateways::Gateway;
 use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
-use crate::workqueue::Action;
 use serde_json::{Value, json};
 
 use super::{Context, add_finalizer, remove_finalizer};

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::workqueue::Action as Requeue;
 use aws_sdk_vpclattice::types::{ListenerProtocol, RuleUpdate, ServiceNetworkServiceAssociationStatus};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
-use crate::workqueue::Action as Requeue;
 use latticelab_crds::aws::{ServiceImport, TargetGroupPolicy};
 use serde_json::{Value, json};
 
