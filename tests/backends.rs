@@ -219,5 +219,8 @@ fn an_external_controller_that_exits_fails_the_scenario_at_once() {
         .unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!out.status.success(), "{text}");
-    assert!(text.contains("exited: exit status: 3") && text.contains("no cluster for me"), "{text}");
+    assert!(
+        text.contains("the controller of cluster-a exited (status 3); see ") && text.contains("no cluster for me"),
+        "{text}"
+    );
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use crate::backend::{BackendKind, BackendOptions};
 use crate::scenario::runner::{AwsOptions, RunOptions, run_blocking};
+use crate::world::external::Launch;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -62,9 +63,10 @@ pub struct Args {
     /// Leave kind clusters and k3s containers running afterwards.
     #[arg(long)]
     keep_clusters: bool,
-    /// `reference` (in process, the default) or `external:CMD ARGS…`: a process per cluster
-    /// with the real controller's environment, on wall-clock time, its log in the bundle.
-    #[arg(long, value_name = "reference|external:CMD", value_parser = controller_choice, default_value = "reference")]
+    /// `reference` (in process, the default), `real:PATH` (the real controller's binary, given
+    /// its loopback ports as flags) or `external:CMD ARGS…`: a process per cluster with the
+    /// real controller's environment, on wall-clock time, its log in the bundle.
+    #[arg(long, value_name = "reference|real:PATH|external:CMD", value_parser = controller_choice, default_value = "reference")]
     controller: Controller,
     /// `simulator` (the default) or `aws`: real VPC Lattice through the standard credential
     /// chain and region; needs --allow-aws-writes and AWS_ACCOUNT_ID.
@@ -91,18 +93,18 @@ fn vpc_mapping(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// The run's controller: the external command, or none for the reference controller.
+/// The run's controller: an external one, or none for the reference controller.
 #[derive(Clone, Debug)]
-struct Controller(Option<String>);
+struct Controller(Option<Launch>);
 
 fn controller_choice(s: &str) -> Result<Controller, String> {
     match s.trim() {
         "reference" => Ok(Controller(None)),
-        other => match other.strip_prefix("external:").map(str::trim) {
-            Some(cmd) if !cmd.is_empty() => Ok(Controller(Some(cmd.to_string()))),
-            Some(_) => Err("external: needs a command, for example 'external:latticelab controller'".into()),
-            None => Err(format!("unknown controller {other:?}: expected reference or external:CMD")),
-        },
+        other => Launch::parse(other)
+            .unwrap_or_else(|| {
+                Err(format!("unknown controller {other:?}: expected reference, real:PATH or external:CMD"))
+            })
+            .map(|launch| Controller(Some(launch))),
     }
 }
 

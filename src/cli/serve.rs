@@ -1,7 +1,8 @@
 //! `latticelab serve`: the Lattice simulator and the simulated clusters on loopback. The
 //! Lattice endpoint and credentials go to `STATE_DIR/lattice.env`, one kubeconfig context per
 //! cluster (named after it) to `STATE_DIR/kubeconfig`, and `ready` to stdout once everything
-//! answers; Ctrl-C or SIGTERM stops it cleanly.
+//! answers — external controllers with a readiness endpoint included; a controller that exits
+//! is reported on stderr at once. Ctrl-C or SIGTERM stops it cleanly.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use sim_lattice::{Simulator, SimulatorOptions};
 /// The dummy credentials written to `lattice.env`; the simulator accepts any signature
 /// unless `--verify-signatures` is given.
 pub use crate::world::external::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+use crate::world::external::{ControllerEnv, ExternalProcess, Launch, Ports, READY_WITHIN};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -54,9 +56,10 @@ pub struct Args {
     /// real controller, against the kubeconfig instead); the same as `--controller none`.
     #[arg(long)]
     no_controller: bool,
-    /// The controller of each cluster: `reference` (in-process, the default), `none`, or
+    /// The controller of each cluster: `reference` (in-process, the default), `none`,
+    /// `real:PATH` (the real controller's binary, given its loopback ports as flags) or
     /// `external:CMD ARGS…`, started once per cluster with the real controller's environment.
-    #[arg(long, value_name = "reference|none|external:CMD")]
+    #[arg(long, value_name = "reference|none|real:PATH|external:CMD")]
     controller: Option<ControllerChoice>,
     /// Create this service network at start and associate it with every cluster's VPC.
     #[arg(long, value_name = "NAME")]
@@ -86,8 +89,8 @@ struct ClusterSpec {
 pub enum ControllerChoice {
     Reference,
     None,
-    /// A command line, run by `sh -c` once per cluster.
-    External(String),
+    /// A process per cluster.
+    External(Launch),
 }
 
 impl std::str::FromStr for ControllerChoice {
@@ -97,11 +100,11 @@ impl std::str::FromStr for ControllerChoice {
         match s {
             "reference" => Ok(Self::Reference),
             "none" => Ok(Self::None),
-            other => match other.strip_prefix("external:").map(str::trim) {
-                Some(cmd) if !cmd.is_empty() => Ok(Self::External(cmd.to_string())),
-                Some(_) => Err("external: needs a command, for example 'external:latticelab controller'".into()),
-                None => Err(format!("unknown controller {other:?}: expected reference, none or external:CMD")),
-            },
+            other => Launch::parse(other)
+                .unwrap_or_else(|| {
+                    Err(format!("unknown controller {other:?}: expected reference, none, real:PATH or external:CMD"))
+                })
+                .map(Self::External),
         }
     }
 }
@@ -235,6 +238,11 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("latticelab: service network {name} associated with {}", vpcs.join(", "));
     }
 
+    let mut ports = match &controller {
+        ControllerChoice::External(_) => Ports::free(clusters.len())?,
+        _ => Vec::new(),
+    }
+    .into_iter();
     let mut listeners = Vec::new();
     let mut endpoints = Vec::new();
     for (index, spec) in clusters.iter().enumerate() {
@@ -271,17 +279,27 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 let lattice = crate::world::lattice_client(&sim, &cc, &crate::world::access_key_of(&spec.name));
                 reference = Some(sim_controller::start(cluster.client(), lattice, cc).await);
             }
-            ControllerChoice::External(cmd) => {
-                let env = crate::world::external::ControllerEnv {
+            ControllerChoice::External(launch) => {
+                let env = ControllerEnv {
                     kubeconfig: own.clone(),
                     cluster_name: spec.name.clone(),
                     vpc_id: spec.vpc_id.clone(),
                     account_id: args.account_id.clone(),
                     region: args.region.clone(),
                     lattice_endpoint: lattice_endpoint.clone(),
+                    ports: ports.next().context("a pair of ports per cluster")?,
+                    home: args.state_dir.join(format!("home-{}", spec.name)),
                 };
                 let log = args.state_dir.join(format!("controller-{}.log", spec.name));
-                external = Some(crate::world::external::spawn(cmd, &env, &log)?);
+                let process = ExternalProcess::spawn(launch, &env, &log)?;
+                eprintln!(
+                    "latticelab: controller of {}: {launch}, metrics {}, health {}, log {}",
+                    spec.name,
+                    env.ports.metrics,
+                    env.ports.health,
+                    log.display()
+                );
+                external = Some(process);
             }
         }
         listeners.push((cluster, listener, reference, external));
@@ -290,7 +308,17 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     std::fs::write(&kubeconfig, sim_kube::kubeconfig::render(&endpoints))
         .with_context(|| format!("cannot write {}", kubeconfig.display()))?;
 
-    let running = tokio::spawn(server.run(shutdown_signal()));
+    let processes: Vec<&ExternalProcess> = listeners.iter().filter_map(|l| l.3.as_ref()).collect();
+    // Not ready while any controller is not; the first that exits (or times out) ends it.
+    if let Err(problem) = futures::future::try_join_all(processes.iter().map(|p| p.ready(READY_WITHIN))).await {
+        eprintln!("latticelab: {problem:#}");
+        for process in &processes {
+            process.stop().await;
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+
+    let mut running = tokio::spawn(server.run(shutdown_signal()));
     println!("ready");
     eprintln!("latticelab: Lattice endpoint {lattice_endpoint} (environment in {})", env_file.display());
     eprintln!(
@@ -298,12 +326,20 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         kubeconfig.display(),
         clusters.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
     );
-    running.await.context("server task failed")?.context("server failed")?;
-    for (_, _, _, external) in &mut listeners {
-        if let Some(child) = external {
-            crate::world::external::stop(child).await;
+    // A controller that exits while serving is reported at once; serving goes on.
+    let mut exits: futures::stream::FuturesUnordered<_> = processes.iter().map(|p| p.exit()).collect();
+    let served = loop {
+        tokio::select! {
+            served = &mut running => break served,
+            Some(report) = futures::StreamExt::next(&mut exits) => eprintln!("latticelab: {report}"),
         }
+    };
+    drop(exits);
+    served.context("server task failed")?.context("server failed")?;
+    for process in &processes {
+        process.stop().await;
     }
+    drop(processes);
     drop(listeners);
     eprintln!("latticelab: stopped");
     Ok(ExitCode::SUCCESS)
@@ -332,25 +368,30 @@ async fn create_service_network(
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub(crate) async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: a SIGTERM right after `ready` must stop the process cleanly,
+/// not kill it.
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {},
+                        _ = terminate.recv() => {},
+                    }
+                }
+                _ => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

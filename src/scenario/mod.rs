@@ -31,8 +31,8 @@ pub struct RunSettings {
     /// How long the world must stand still before an assertion believes what it reads
     /// (`docs/scenarios.md#settling`).
     pub settle: Duration,
-    /// An external controller command to run per cluster instead of the reference one.
-    pub external: Option<String>,
+    /// An external controller to run per cluster instead of the reference one.
+    pub external: Option<crate::world::external::Launch>,
     /// Where external controllers' logs go, a folder per scenario.
     pub controller_logs: std::path::PathBuf,
     /// Real AWS as every world's Lattice.
@@ -136,8 +136,8 @@ impl ScenarioWorld {
             config.quirks = Quirks::profile(&self.profile).map_err(anyhow::Error::msg)?;
             let s = &self.run.settings;
             config.aws = s.aws.clone();
-            config.external = s.external.clone().map(|command| crate::world::external::External {
-                command,
+            config.external = s.external.clone().map(|launch| crate::world::external::External {
+                launch,
                 log_dir: s.controller_logs.join(bundle::slug(&self.name)),
             });
             let world = World::start_on(config, self.run.backend.as_ref()).await?;

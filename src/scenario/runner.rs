@@ -40,7 +40,7 @@ pub struct RunOptions {
     pub backend_options: BackendOptions,
     /// `external:CMD`: this command per cluster instead of the reference controller, on
     /// wall-clock time.
-    pub external_controller: Option<String>,
+    pub external_controller: Option<crate::world::external::Launch>,
     /// `--lattice aws`: real AWS instead of the simulator.
     pub aws: Option<AwsOptions>,
 }
@@ -277,8 +277,8 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
     }
     let missing: Vec<Power> = Power::ALL.into_iter().filter(|p| !powers.contains(p)).collect();
     let mut on = format!("the {} backend", options.backend);
-    if let Some(cmd) = &options.external_controller {
-        on.push_str(&format!(" with external:{cmd}"));
+    if let Some(launch) = &options.external_controller {
+        on.push_str(&format!(" with {launch}"));
     }
     if aws.is_some() {
         on.push_str(" with Lattice on AWS");

@@ -188,6 +188,11 @@ impl World {
             }
             None => (None, None),
         };
+        let mut ports = match &config.external {
+            Some(_) => external::Ports::free(config.clusters.len())?,
+            None => Vec::new(),
+        }
+        .into_iter();
         let mut clusters = Vec::new();
         for (i, spec) in config.clusters.iter().enumerate() {
             let BackendCluster { client, embedded, kubeconfig, keep_alive } = backend
@@ -203,12 +208,17 @@ impl World {
                 external: None,
                 _keep_alive: keep_alive,
             };
-            if let (Some(ext), Some(endpoint)) = (&config.external, &lattice_endpoint) {
-                wc.external = Some(external::start_for(ext, &wc, endpoint)?);
+            if let (Some(ext), Some(endpoint), Some(ports)) = (&config.external, &lattice_endpoint, ports.next()) {
+                wc.external = Some(external::start_for(ext, &wc, endpoint, ports)?);
             } else if config.controllers {
                 wc.controller = Some(Self::controller_for(&sim, &wc, &config, i).await);
             }
             clusters.push(wc);
+        }
+        // A scenario starts once every controller that can say so is ready (or it fails, with
+        // the controller's log, when one exits first).
+        for process in clusters.iter().filter_map(|c| c.external.as_ref()) {
+            process.ready(external::READY_WITHIN).await?;
         }
         let observer = match &config.aws {
             Some(aws) => aws.client.clone(),
@@ -342,10 +352,7 @@ impl World {
 
     /// The first external controller that has exited, with how and the end of its log.
     pub fn exited_controller(&self) -> Option<String> {
-        self.clusters.iter().find_map(|c| {
-            let process = c.external.as_ref()?;
-            process.exited().map(|why| format!("the controller of {} exited: {why}", c.spec.name))
-        })
+        self.clusters.iter().find_map(|c| c.external.as_ref()?.exited())
     }
 
     /// Waits for `check` on the world (virtual time under a paused clock).

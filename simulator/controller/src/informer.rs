@@ -60,8 +60,8 @@ where
         rx.map(Ok)
     }
 
-    /// Runs the watch (with [`super::runtime`]'s jitter-free back-off) until it is aborted.
-    pub fn start(self, backoff: impl kube::runtime::utils::Backoff + Send + 'static) -> JoinHandle<()> {
+    /// Runs the watch, with `backoff` between failed attempts, until it is aborted.
+    pub fn start(self, backoff: impl kube::runtime::utils::Backoff + 'static) -> JoinHandle<()> {
         let Self { api, writer, subscribers } = self;
         tokio::spawn(async move {
             let mut events: BoxStream<'static, _> =
