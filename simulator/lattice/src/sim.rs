@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sim_core::{Call, Clock, FaultKind, FaultPlan, FaultPlans, IdGenerator, Journal, SeededRng};
 
-use crate::state::{self, Config, Ctx, Error, Lattice};
+use crate::state::{self, Api, Config, Ctx, Error, Lattice};
 
 /// Who makes a call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -146,7 +146,8 @@ impl Simulator {
     }
 
     /// One API call, as the wire makes it: faults first, then validation and state. An
-    /// observer's call meets no fault and is not journaled.
+    /// observer's call meets no fault and is not journaled. Tagging API operations are
+    /// named `tagging:GetResources` ([`Api`]).
     pub async fn call(&self, operation: &str, input: Value, caller: &Caller) -> Result<Value, Error> {
         let (account, region) = (caller.account.as_str(), caller.region.as_str());
         if caller.observer {
@@ -184,9 +185,12 @@ impl Simulator {
         };
         let (status, response) = match &answer {
             Ok(out) => (200, out.clone()),
-            Err(e) => (e.status(), json!({"error": e.shape_name(), "message": e.to_string()})),
+            Err(e) => {
+                let api = Api::of(operation).0;
+                (e.status_in(api), json!({"error": e.shape_name_in(api), "message": e.to_string()}))
+            }
         };
-        if status < 300 && !operation.starts_with("Get") && !operation.starts_with("List") {
+        if status < 300 && !Api::is_read_only(operation) {
             inner.activity = Activity { writes: inner.activity.writes + 1, last_write_ms: now_ms };
             self.writes.send_replace(inner.activity);
         }

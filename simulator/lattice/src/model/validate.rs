@@ -3,12 +3,11 @@
 //! naming its field, so one `ValidationException` can list them all.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 use fancy_regex::Regex;
 use serde_json::Value;
 
-use super::{Kind, Shape, shape, shapes};
+use super::{Kind, Model, Shape};
 
 /// One bad field: the `fieldList` entry of a `ValidationException`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,20 +20,20 @@ pub struct FieldProblem {
 /// Smithy patterns are ECMA-262 regexes with look-ahead (so not the `regex` crate); the
 /// botocore model drops their `^…$`, and the API docs describe whole-value rules, so each
 /// is anchored here.
-static PATTERNS: LazyLock<BTreeMap<&'static str, Regex>> = LazyLock::new(|| {
-    shapes()
+pub(super) fn compile_patterns(shapes: &'static [Shape]) -> BTreeMap<&'static str, Regex> {
+    shapes
         .iter()
         .filter_map(|s| {
             let p = s.pattern?;
             Regex::new(&format!("^(?:{p})$")).ok().map(|r| (s.name, r))
         })
         .collect()
-});
+}
 
-/// All problems of `input` against the structure `shape_name`.
-pub fn validate_input(shape_name: &str, input: &Value) -> Vec<FieldProblem> {
+/// All problems of `input` against the structure `shape_name` of `model`.
+pub(super) fn validate_input(model: &Model, shape_name: &str, input: &Value) -> Vec<FieldProblem> {
     let mut problems = Vec::new();
-    check(shape(shape_name), input, "", &mut problems);
+    check(model, model.shape(shape_name), input, "", &mut problems);
     problems
 }
 
@@ -47,17 +46,17 @@ fn problem(out: &mut Vec<FieldProblem>, path: &str, message: String) {
     out.push(FieldProblem { name, message });
 }
 
-fn check(shape: &Shape, value: &Value, path: &str, out: &mut Vec<FieldProblem>) {
+fn check(model: &Model, shape: &Shape, value: &Value, path: &str, out: &mut Vec<FieldProblem>) {
     match shape.kind {
-        Kind::Structure | Kind::Union => check_structure(shape, value, path, out),
+        Kind::Structure | Kind::Union => check_structure(model, shape, value, path, out),
         Kind::List => {
             let Some(items) = value.as_array() else {
                 return problem(out, path, "must be a list".into());
             };
             check_size(shape, items.len(), path, out);
-            let item = super::shape(shape.item.unwrap_or_default());
+            let item = model.shape(shape.item.unwrap_or_default());
             for (i, v) in items.iter().enumerate() {
-                check(item, v, &format!("{path}[{i}]"), out);
+                check(model, item, v, &format!("{path}[{i}]"), out);
             }
         }
         Kind::Map => {
@@ -65,19 +64,19 @@ fn check(shape: &Shape, value: &Value, path: &str, out: &mut Vec<FieldProblem>) 
                 return problem(out, path, "must be a map".into());
             };
             check_size(shape, entries.len(), path, out);
-            let key_shape = super::shape(shape.key.unwrap_or_default());
-            let value_shape = super::shape(shape.item.unwrap_or_default());
+            let key_shape = model.shape(shape.key.unwrap_or_default());
+            let value_shape = model.shape(shape.item.unwrap_or_default());
             for (k, v) in entries {
                 let at = join(path, k);
-                check(key_shape, &Value::String(k.clone()), &at, out);
-                check(value_shape, v, &at, out);
+                check(model, key_shape, &Value::String(k.clone()), &at, out);
+                check(model, value_shape, v, &at, out);
             }
         }
         Kind::String => {
             let Some(text) = value.as_str() else {
                 return problem(out, path, "must be a string".into());
             };
-            check_string(shape, text, path, out);
+            check_string(model, shape, text, path, out);
         }
         Kind::Integer | Kind::Long => {
             let Some(n) = value.as_i64() else {
@@ -107,7 +106,7 @@ fn fmt_bound(b: Option<i64>) -> String {
     b.map_or(String::new(), |n| n.to_string())
 }
 
-fn check_structure(shape: &Shape, value: &Value, path: &str, out: &mut Vec<FieldProblem>) {
+fn check_structure(model: &Model, shape: &Shape, value: &Value, path: &str, out: &mut Vec<FieldProblem>) {
     let Some(fields) = value.as_object() else {
         return problem(out, path, "must be an object".into());
     };
@@ -122,7 +121,7 @@ fn check_structure(shape: &Shape, value: &Value, path: &str, out: &mut Vec<Field
             None | Some(Value::Null) => {}
             Some(v) => {
                 set += 1;
-                check(super::shape(member.target), v, &join(path, member.name), out);
+                check(model, model.shape(member.target), v, &join(path, member.name), out);
             }
         }
     }
@@ -142,7 +141,7 @@ fn check_size(shape: &Shape, len: usize, path: &str, out: &mut Vec<FieldProblem>
     }
 }
 
-fn check_string(shape: &Shape, text: &str, path: &str, out: &mut Vec<FieldProblem>) {
+fn check_string(model: &Model, shape: &Shape, text: &str, path: &str, out: &mut Vec<FieldProblem>) {
     // Smithy lengths count Unicode scalar values, not bytes.
     let len = text.chars().count() as i64;
     if let Some(min) = shape.min.filter(|min| len < *min) {
@@ -154,7 +153,7 @@ fn check_string(shape: &Shape, text: &str, path: &str, out: &mut Vec<FieldProble
     if !shape.enum_values.is_empty() && !shape.enum_values.contains(&text) {
         return problem(out, path, format!("must be one of {}", shape.enum_values.join(", ")));
     }
-    if let Some(re) = PATTERNS.get(shape.name)
+    if let Some(re) = model.patterns.get(shape.name)
         && !re.is_match(text).unwrap_or(false)
     {
         problem(out, path, format!("must match the pattern {}", shape.pattern.unwrap_or_default()));
@@ -166,6 +165,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::model::validate_input;
 
     fn names(problems: &[FieldProblem]) -> Vec<&str> {
         problems.iter().map(|p| p.name.as_str()).collect()

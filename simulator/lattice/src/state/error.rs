@@ -1,6 +1,7 @@
 //! The Lattice error shapes, exactly as the model defines them. The wire maps each to its
 //! status code and body in one place (`wire::error`).
 
+use super::Api;
 use crate::model::{self, FieldProblem};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -48,6 +49,29 @@ impl Error {
     /// The HTTP status, read from the model (402 for quotas, not 400).
     pub fn status(&self) -> u16 {
         model::shape(self.shape_name()).error_status.unwrap_or(500)
+    }
+
+    /// The error's shape in `api`'s model. The Tagging API has four: a bad request of any
+    /// kind is an `InvalidParameterException` there, and a conflict a
+    /// `ConcurrentModificationException`. Refused credentials keep Lattice's name, which
+    /// neither model defines.
+    pub fn shape_name_in(&self, api: Api) -> &'static str {
+        match (api, self) {
+            (Api::Lattice, _) | (Api::Tagging, Error::AccessDenied { .. }) => self.shape_name(),
+            (Api::Tagging, Error::Throttling { .. }) => "ThrottledException",
+            (Api::Tagging, Error::Internal { .. }) => "InternalServiceException",
+            (Api::Tagging, Error::Conflict { .. }) => "ConcurrentModificationException",
+            (Api::Tagging, _) => "InvalidParameterException",
+        }
+    }
+
+    /// The HTTP status of [`Error::shape_name_in`], from `api`'s model.
+    pub fn status_in(&self, api: Api) -> u16 {
+        match (api, self) {
+            (Api::Lattice, _) | (Api::Tagging, Error::AccessDenied { .. }) => self.status(),
+            // Throttling is modelled as a client error (400) on the Tagging API.
+            (Api::Tagging, _) => api.model().shape(self.shape_name_in(api)).error_status.unwrap_or(500),
+        }
     }
 
     /// One bad field.
@@ -105,6 +129,13 @@ mod tests {
         assert_eq!(Error::not_found("TARGET_GROUP", "tg-1").status(), 404);
         assert_eq!(Error::field("name", "bad").status(), 400);
         assert_eq!(Error::Throttling { message: String::new(), retry_after_secs: None }.status(), 429);
+        let throttled = Error::Throttling { message: String::new(), retry_after_secs: None };
+        assert_eq!(
+            (throttled.shape_name_in(Api::Tagging), throttled.status_in(Api::Tagging)),
+            ("ThrottledException", 400)
+        );
+        let invalid = Error::field("ResourcesPerPage", "bad");
+        assert_eq!(invalid.shape_name_in(Api::Tagging), "InvalidParameterException");
         assert_eq!(
             Error::not_found("TARGET_GROUP", "tg-1").to_string(),
             "ResourceNotFoundException: Target group tg-1 not found"

@@ -11,6 +11,7 @@ mod generic;
 mod networks;
 mod page;
 mod records;
+mod resource_groups;
 mod services;
 mod tagging;
 mod target_groups;
@@ -26,7 +27,43 @@ pub use error::{Error, Result, SERVICE_CODE};
 pub use page::project;
 pub use records::*;
 
-use crate::model;
+use crate::model::{self, Model};
+
+/// The APIs one simulator serves over one state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Api {
+    /// VPC Lattice; its operations go by their own names (`CreateTargetGroup`).
+    Lattice,
+    /// The Resource Groups Tagging API; its operations go by their IAM action names,
+    /// `tagging:GetResources`, in calls, fault plans and the journal.
+    Tagging,
+}
+
+impl Api {
+    /// The prefix of the Tagging API's operation names.
+    pub const TAGGING_PREFIX: &'static str = "tagging:";
+
+    /// The API of a (possibly prefixed) operation name, and the model's name for it.
+    pub fn of(operation: &str) -> (Api, &str) {
+        match operation.strip_prefix(Self::TAGGING_PREFIX) {
+            Some(name) => (Api::Tagging, name),
+            None => (Api::Lattice, operation),
+        }
+    }
+
+    pub fn model(self) -> &'static Model {
+        match self {
+            Api::Lattice => &model::LATTICE,
+            Api::Tagging => &model::TAGGING,
+        }
+    }
+
+    /// Whether an operation only reads: `Get*` and `List*` of either API.
+    pub fn is_read_only(operation: &str) -> bool {
+        let (_, name) = Self::of(operation);
+        name.starts_with("Get") || name.starts_with("List") || name.starts_with("Describe")
+    }
+}
 
 /// Who calls and when.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,13 +204,15 @@ impl Lattice {
 
     /// Applies one operation. `input` is the request as the model names its members (path,
     /// query and body merged); the answer is the output shape's members.
+    /// Operations of the Tagging API are named `tagging:GetResources` ([`Api`]).
     pub fn call(&mut self, operation: &str, input: &Value, ctx: &Ctx) -> Result<Value> {
-        let op = model::operation(operation).ok_or_else(|| Error::Validation {
+        let (api, name) = Api::of(operation);
+        let op = api.model().operation(name).ok_or_else(|| Error::Validation {
             message: format!("Unknown operation {operation}"),
             reason: "unknownOperation",
             fields: Vec::new(),
         })?;
-        let problems = model::validate_input(op.input, input);
+        let problems = api.model().validate_input(op.input, input);
         if !problems.is_empty() {
             return Err(Error::fields(problems));
         }
@@ -181,7 +220,7 @@ impl Lattice {
         let part = self.partitions.entry(key).or_default();
         part.settle(ctx.now_ms);
 
-        let token = client_token(op, input)
+        let token = client_token(api.model(), op, input)
             .map(|(token, request)| ((ctx.account.clone(), ctx.region.clone(), op.name.to_string(), token), request));
         if let Some((key, request)) = &token
             && let Some((seen, answer)) = self.client_tokens.get(key)
@@ -203,8 +242,11 @@ impl Lattice {
             caller => self.caller_ids.entry(caller.to_string()).or_insert_with(|| self.ids.fork(caller)),
         };
         let env = Env { ctx, config: &self.config, ids };
-        let read_only = op.name.starts_with("Get") || op.name.starts_with("List");
-        let answer = if read_only {
+        let dispatch = match api {
+            Api::Lattice => dispatch,
+            Api::Tagging => dispatch_tagging,
+        };
+        let answer = if Api::is_read_only(op.name) {
             dispatch(op.name, part, &env, input)
         } else {
             let before = part.clone();
@@ -216,7 +258,7 @@ impl Lattice {
             part.refresh_usage(ctx.now_ms);
             answer
         };
-        let answer = project(op.output, &answer?);
+        let answer = page::project_in(api.model(), op.output, &answer?);
         if let Some((key, request)) = token {
             self.client_tokens.insert(key, (request, answer.clone()));
         }
@@ -225,8 +267,8 @@ impl Lattice {
 }
 
 /// The idempotency token of a create, and the request without it (to compare retries).
-fn client_token(op: &model::Operation, input: &Value) -> Option<(String, Value)> {
-    let member = model::shape(op.input).members.iter().find(|m| m.idempotency_token)?;
+fn client_token(model: &Model, op: &model::Operation, input: &Value) -> Option<(String, Value)> {
+    let member = model.shape(op.input).members.iter().find(|m| m.idempotency_token)?;
     let token = input.get(member.name)?.as_str()?.to_string();
     let mut rest = input.as_object().cloned().unwrap_or_default();
     rest.remove(member.name);
@@ -322,6 +364,19 @@ fn dispatch(operation: &str, part: &mut Partition, env: &Env, input: &Value) -> 
             reason: "unknownOperation",
             fields: Vec::new(),
         }),
+    }
+}
+
+fn dispatch_tagging(operation: &str, part: &mut Partition, env: &Env, input: &Value) -> Result<Value> {
+    let input = input.as_object().cloned().unwrap_or_default();
+    let i = &input;
+    match operation {
+        "GetResources" => resource_groups::get_resources(part, env, i),
+        "TagResources" => resource_groups::tag_resources(part, env, i),
+        "UntagResources" => resource_groups::untag_resources(part, env, i),
+        "GetTagKeys" => resource_groups::get_tag_keys(part, env, i),
+        "GetTagValues" => resource_groups::get_tag_values(part, env, i),
+        other => resource_groups::organisation_only(other),
     }
 }
 

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 
 use super::{Env, Error, Input, Result};
-use crate::model::{self, Kind};
+use crate::model::{Kind, LATTICE, Model};
 
 const TOKEN_PREFIX: &str = "after:";
 
@@ -32,33 +32,44 @@ pub(crate) fn page(env: &Env, input: &Input, items: Vec<(String, Value)>) -> Res
     if rest.peek().is_some()
         && let Some(last) = last
     {
-        page["nextToken"] = Value::String(URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{last}")));
+        page["nextToken"] = Value::String(token_after(&last));
     }
     Ok(page)
 }
 
-fn decode(token: &str) -> Option<String> {
+/// An opaque token for the page that starts after the item keyed `last`.
+pub(crate) fn token_after(last: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{last}"))
+}
+
+/// The key a token of [`token_after`] names; `None` for a token this service never issued.
+pub(crate) fn decode(token: &str) -> Option<String> {
     let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
     String::from_utf8(bytes).ok()?.strip_prefix(TOKEN_PREFIX).map(str::to_string)
 }
 
-/// Keeps only the members `shape` defines, recursively through structures and lists, so a
-/// full view can answer Create, Get, Update and List (summary) alike.
+/// Keeps only the members the Lattice shape defines, recursively through structures and
+/// lists, so a full view can answer Create, Get, Update and List (summary) alike.
 pub fn project(shape_name: &str, value: &Value) -> Value {
-    let shape = model::shape(shape_name);
+    project_in(&LATTICE, shape_name, value)
+}
+
+/// [`project`] onto a shape of `model`.
+pub fn project_in(model: &Model, shape_name: &str, value: &Value) -> Value {
+    let shape = model.shape(shape_name);
     match (shape.kind, value) {
         (Kind::Structure | Kind::Union, Value::Object(fields)) => {
             let mut out = Map::new();
             for member in shape.members {
                 if let Some(v) = fields.get(member.name).filter(|v| !v.is_null()) {
-                    out.insert(member.name.to_string(), project(member.target, v));
+                    out.insert(member.name.to_string(), project_in(model, member.target, v));
                 }
             }
             Value::Object(out)
         }
         (Kind::List, Value::Array(items)) => {
             let item = shape.item.unwrap_or_default();
-            Value::Array(items.iter().map(|v| project(item, v)).collect())
+            Value::Array(items.iter().map(|v| project_in(model, item, v)).collect())
         }
         _ => value.clone(),
     }

@@ -24,6 +24,8 @@ pub const OBSERVER_HEADER: &str = "x-latticelab-observer";
 struct Authorization<'a> {
     access_key: &'a str,
     region: &'a str,
+    /// The signing name: `vpc-lattice`, or `tagging` for the Resource Groups Tagging API.
+    service: &'a str,
     signed_headers: Vec<&'a str>,
     signature: &'a str,
 }
@@ -43,7 +45,14 @@ fn parse(header: &str) -> Option<Authorization<'_>> {
     let mut scope = credential?.split('/');
     let access_key = scope.next()?;
     let region = scope.nth(1)?;
-    Some(Authorization { access_key, region, signed_headers: signed?.split(';').collect(), signature: signature? })
+    let service = scope.next()?;
+    Some(Authorization {
+        access_key,
+        region,
+        service,
+        signed_headers: signed?.split(';').collect(),
+        signature: signature?,
+    })
 }
 
 fn denied(message: &str) -> Error {
@@ -97,7 +106,7 @@ fn expected_signature(parts: &Parts, body: &[u8], auth: &Authorization, secret: 
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(auth.region)
-        .name("vpc-lattice")
+        .name(auth.service)
         .time(time)
         .settings(SigningSettings::default())
         .build()
@@ -144,7 +153,10 @@ mod tests {
         let header = "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/vpc-lattice/aws4_request, \
                       SignedHeaders=host;x-amz-date, Signature=abc";
         let auth = parse(header).unwrap();
-        assert_eq!((auth.access_key, auth.region, auth.signature), ("AKID", "eu-west-1", "abc"));
+        assert_eq!(
+            (auth.access_key, auth.region, auth.service, auth.signature),
+            ("AKID", "eu-west-1", "vpc-lattice", "abc")
+        );
         assert_eq!(auth.signed_headers, ["host", "x-amz-date"]);
         assert!(parse("Bearer x").is_none());
     }

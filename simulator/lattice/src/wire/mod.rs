@@ -1,11 +1,13 @@
-//! REST-JSON over axum: one router serves every operation of the model (routed from the
-//! generated table), and the control surface under [`CONTROL_PREFIX`].
+//! REST-JSON over axum: one router serves every operation of the Lattice model (routed from
+//! the generated table), the Resource Groups Tagging API over the same state
+//! ([`tagging`]), and the control surface under [`CONTROL_PREFIX`].
 
 pub mod auth;
 mod control;
 mod error;
 mod input;
 mod route;
+pub mod tagging;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -43,16 +45,22 @@ async fn handle(State(sim): State<Simulator>, request: Request) -> Response {
 
 async fn answer(sim: &Simulator, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let tagging_request = tagging::recognise(&parts);
+    let refuse = |e: Error| match &tagging_request {
+        Some(t) => tagging::error(t.protocol, &e),
+        None => AwsError(e).into_response(),
+    };
     let body = match to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            return AwsError(Error::invalid("The request body could not be read or is too large")).into_response();
-        }
+        Err(_) => return refuse(Error::invalid("The request body could not be read or is too large")),
     };
     let caller = match auth::caller(sim, &parts, &body) {
         Ok(caller) => caller,
-        Err(e) => return AwsError(e).into_response(),
+        Err(e) => return refuse(e),
     };
+    if let Some(request) = &tagging_request {
+        return tagging::answer(sim, &parts, request, &body, &caller).await;
+    }
     let path = parts.uri.path();
     let Some((operation, labels)) = find_operation(parts.method.as_str(), path) else {
         return AwsError(Error::Validation {
