@@ -29,12 +29,22 @@ fn aws_cli() -> Option<PathBuf> {
 struct Aws<'a> {
     cli: PathBuf,
     served: &'a Served,
+    /// The CLI's service command: `vpc-lattice` unless [`Aws::service`] says otherwise.
+    service: &'static str,
 }
 
-impl Aws<'_> {
+impl<'a> Aws<'a> {
+    fn new(cli: PathBuf, served: &'a Served) -> Self {
+        Self { cli, served, service: "vpc-lattice" }
+    }
+
+    fn service(self, service: &'static str) -> Self {
+        Self { service, ..self }
+    }
+
     fn call(&self, args: &[&str]) -> Result<Value, String> {
         let out = Command::new(&self.cli)
-            .arg("vpc-lattice")
+            .arg(self.service)
             .args(args)
             .args(["--endpoint-url", self.served.var("LATTICE_ENDPOINT"), "--output", "json"])
             .env("AWS_ACCESS_KEY_ID", self.served.var("AWS_ACCESS_KEY_ID"))
@@ -58,14 +68,14 @@ impl Aws<'_> {
     }
 
     fn ok(&self, args: &[&str]) -> Value {
-        self.call(args).unwrap_or_else(|e| panic!("aws vpc-lattice {}: {e}", args.join(" ")))
+        self.call(args).unwrap_or_else(|e| panic!("aws {} {}: {e}", self.service, args.join(" ")))
     }
 
     fn fails_with(&self, args: &[&str], exception: &str) {
         match self.call(args) {
-            Ok(v) => panic!("aws vpc-lattice {} succeeded: {v}", args.join(" ")),
+            Ok(v) => panic!("aws {} {} succeeded: {v}", self.service, args.join(" ")),
             Err(e) => {
-                assert!(e.contains(exception), "aws vpc-lattice {}: expected {exception}, got {e}", args.join(" "))
+                assert!(e.contains(exception), "aws {} {}: expected {exception}, got {e}", self.service, args.join(" "))
             }
         }
     }
@@ -86,7 +96,7 @@ fn the_aws_cli_drives_latticelab_serve() {
         return;
     };
     let served = Served::start();
-    let aws = Aws { cli, served: &served };
+    let aws = Aws::new(cli, &served);
     let vpc = "vpc-0a1b2c3d4e5f60718";
 
     let sn = aws.ok(&["create-service-network", "--name", "mesh"]);
@@ -229,5 +239,118 @@ fn the_aws_cli_drives_latticelab_serve() {
     aws.ok(&["delete-service-network-vpc-association", "--service-network-vpc-association-identifier", &id(&snva)]);
     aws.ok(&["delete-service-network", "--service-network-identifier", &sn_id]);
     assert_eq!(aws.ok(&["list-service-networks"])["items"], serde_json::json!([]));
+    assert!(served.stop(), "serve stops cleanly on SIGTERM");
+}
+
+/// The `aws` CLI (awsJson1_1: its bundled model lists only `json`) against the Tagging API
+/// of `latticelab serve`, over the tags Lattice's own calls wrote.
+#[test]
+fn the_aws_cli_drives_the_tagging_api() {
+    let Some(cli) = aws_cli() else {
+        assert!(
+            std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(),
+            "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found"
+        );
+        common::skipped("the_aws_cli_drives_the_tagging_api", "no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
+        return;
+    };
+    let served = Served::start();
+    let lattice = Aws::new(cli.clone(), &served);
+    let tagging = Aws::new(cli, &served).service("resourcegroupstaggingapi");
+    let config = r#"{"port":80,"protocol":"HTTP","vpcIdentifier":"vpc-0a1b2c3d4e5f60718"}"#;
+    let web =
+        lattice.ok(&["create-target-group", "--name", "web", "--type", "IP", "--config", config, "--tags", "team=web"]);
+    let web_arn = web["arn"].as_str().expect("arn").to_string();
+    lattice.ok(&["create-target-group", "--name", "api", "--type", "IP", "--config", config, "--tags", "team=api"]);
+
+    let found = tagging.ok(&[
+        "get-resources",
+        "--tag-filters",
+        "Key=team,Values=web",
+        "--resource-type-filters",
+        "vpc-lattice:targetgroup",
+    ]);
+    let arns: Vec<&str> = found["ResourceTagMappingList"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["ResourceARN"].as_str())
+        .collect();
+    assert_eq!(arns, [web_arn.as_str()]);
+
+    tagging.ok(&["tag-resources", "--resource-arn-list", &web_arn, "--tags", "env=dev"]);
+    let tags = lattice.ok(&["list-tags-for-resource", "--resource-arn", &web_arn]);
+    assert_eq!(tags["tags"], serde_json::json!({"team": "web", "env": "dev"}), "Lattice reads the Tagging API's write");
+    tagging.ok(&["untag-resources", "--resource-arn-list", &web_arn, "--tag-keys", "team"]);
+    let by_arn = tagging.ok(&["get-resources", "--resource-arn-list", &web_arn]);
+    assert_eq!(by_arn["ResourceTagMappingList"][0]["Tags"], serde_json::json!([{"Key": "env", "Value": "dev"}]));
+
+    tagging.fails_with(&["get-resources", "--resources-per-page", "0"], "InvalidParameterException");
+    tagging.fails_with(
+        &["get-resources", "--resource-arn-list", &web_arn, "--tag-filters", "Key=team"],
+        "InvalidParameterException",
+    );
+    assert!(served.stop(), "serve stops cleanly on SIGTERM");
+}
+
+/// boto3 speaks Smithy RPC v2 CBOR to the Tagging API (current botocore lists it first); the
+/// script records the protocol header of every request it sends.
+const BOTO3_SCRIPT: &str = r#"
+import json, sys
+import boto3
+endpoint, key, secret, region, arn = sys.argv[1:6]
+c = boto3.client("resourcegroupstaggingapi", endpoint_url=endpoint, region_name=region,
+                 aws_access_key_id=key, aws_secret_access_key=secret)
+protocols = []
+c.meta.events.register("before-send", lambda request, **kw: protocols.append(request.headers.get("smithy-protocol")))
+c.tag_resources(ResourceARNList=[arn], Tags={"tier": "1"})
+found = c.get_resources(TagFilters=[{"Key": "tier", "Values": ["1"]}])
+try:
+    c.get_resources(ResourcesPerPage=500)
+    error = None
+except c.exceptions.InvalidParameterException as e:
+    error = e.response["Error"]["Code"]
+print(json.dumps({"protocols": [p.decode() if isinstance(p, bytes) else p for p in protocols],
+                  "found": [m["ResourceARN"] for m in found["ResourceTagMappingList"]], "error": error}))
+"#;
+
+#[test]
+fn boto3_drives_the_tagging_api_over_rpc_v2_cbor() {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python3");
+    let has_boto3 = Command::new(&python).args(["-c", "import boto3"]).output().is_ok_and(|o| o.status.success());
+    if !has_boto3 {
+        assert!(
+            std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(),
+            "LATTICELAB_REQUIRE_AWS_CLI is set but .venv has no boto3 (.ci/run installs it)"
+        );
+        common::skipped("boto3_drives_the_tagging_api_over_rpc_v2_cbor", "no boto3 in .venv (run .ci/run)");
+        return;
+    }
+    let served = Served::start();
+    let Some(cli) = aws_cli() else { panic!("boto3 without the aws CLI: .ci/run installs both") };
+    let lattice = Aws::new(cli, &served);
+    let config = r#"{"port":80,"protocol":"HTTP","vpcIdentifier":"vpc-0a1b2c3d4e5f60718"}"#;
+    let tg = lattice.ok(&["create-target-group", "--name", "cbor", "--type", "IP", "--config", config]);
+    let arn = tg["arn"].as_str().expect("arn").to_string();
+    let out = Command::new(&python)
+        .args(["-c", BOTO3_SCRIPT])
+        .args([
+            served.var("LATTICE_ENDPOINT"),
+            served.var("AWS_ACCESS_KEY_ID"),
+            served.var("AWS_SECRET_ACCESS_KEY"),
+            served.var("REGION"),
+            arn.as_str(),
+        ])
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "boto3: {}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
+    assert_eq!(report["protocols"], serde_json::json!(["rpc-v2-cbor", "rpc-v2-cbor", "rpc-v2-cbor"]), "{report}");
+    assert_eq!(report["found"], serde_json::json!([arn]));
+    assert_eq!(report["error"], "InvalidParameterException");
     assert!(served.stop(), "serve stops cleanly on SIGTERM");
 }

@@ -338,7 +338,10 @@ Feature: The hazards of controller.md §9 under both profiles
 
   @virtual-time @reference-controller
   Scenario Outline: H-8 tags cached for a minute hide a retagged target group
+    # The cache of target-group lookups lives in the Lattice client of Lattice-tagging mode;
+    # the Resource Groups Tagging API's answers are never cached.
     Given the controllers run profile <profile>
+    And the controllers tag through Lattice
     And "cluster-a" has applied:
       """
       apiVersion: v1

@@ -85,18 +85,27 @@ pub async fn controller(args: Args) -> anyhow::Result<ExitCode> {
         None => kube::Config::from_kubeconfig(&options).await.context("kubeconfig (KUBECONFIG or ~/.kube/config)")?,
     };
     let kube = kube::Client::try_from(kube_config).context("kube client")?;
-    let lattice = aws_sdk_vpclattice::Client::from_conf(
-        sim_controller::sdk::lattice_config(&config)
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build(),
-    );
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let clients = sim_controller::AwsClients {
+        lattice: aws_sdk_vpclattice::Client::from_conf(
+            sim_controller::sdk::lattice_config(&config).http_client(http.clone()).build(),
+        ),
+        tagging: aws_sdk_resourcegroupstagging::Client::from_conf(
+            sim_controller::sdk::tagging_config(&config).http_client(http).build(),
+        ),
+    };
     eprintln!(
-        "latticelab: controller for cluster {} ({}) → Lattice {}",
+        "latticelab: controller for cluster {} ({}) → Lattice {}, tags through {}",
         config.cluster_name,
         config.cluster_vpc_id,
-        config.lattice_endpoint.as_deref().unwrap_or("(default endpoint)")
+        config.lattice_endpoint.as_deref().unwrap_or("(default endpoint)"),
+        match config.tagging {
+            sim_controller::TaggingApi::ResourceGroups =>
+                format!("the Tagging API at {}", config.tagging_endpoint.as_deref().unwrap_or("(default endpoint)")),
+            sim_controller::TaggingApi::Lattice => "Lattice".to_string(),
+        }
     );
-    let running = sim_controller::start(kube, lattice, config).await;
+    let running = sim_controller::start(kube, clients, config).await;
     let shutdown = super::serve::shutdown_signal();
     ready.send_replace(true);
     println!("ready");

@@ -28,6 +28,11 @@ pub struct Args {
     /// Reference controller profile: v2.1.3 or fixed (scenarios may choose their own).
     #[arg(long, default_value = "v2.1.3")]
     profile: String,
+    /// Where the controllers read and write tags, unless a scenario chooses:
+    /// `resource-groups` (the Resource Groups Tagging API, the real controller's default) or
+    /// `lattice` (`DISABLE_TAGGING_SERVICE_API=true`).
+    #[arg(long, default_value = "resource-groups", value_name = "resource-groups|lattice")]
+    tagging: sim_controller::TaggingApi,
     /// Write JUnit XML here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -128,6 +133,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         name: args.name,
         seed: args.seed,
         profile: args.profile,
+        tagging: args.tagging,
         junit: args.junit,
         report: args.report,
         keep_bundles: args.keep_bundles,

@@ -65,12 +65,17 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     service_network: Option<String>,
     /// A topology file (YAML: `clusters`, `serviceNetwork`, `controller`,
-    /// `controllerProfile`); flags given as well take precedence.
+    /// `controllerProfile`, `tagging`); flags given as well take precedence.
     #[arg(long, value_name = "FILE")]
     topology: Option<PathBuf>,
     /// The reference controllers' behaviour profile: `v2.1.3` (default) or `fixed`.
     #[arg(long)]
     controller_profile: Option<String>,
+    /// Where every controller reads and writes tags: `resource-groups` (the Resource Groups
+    /// Tagging API on the simulator's endpoint; the real controller's default) or `lattice`
+    /// (`DISABLE_TAGGING_SERVICE_API=true`).
+    #[arg(long, value_name = "resource-groups|lattice")]
+    tagging: Option<sim_controller::TaggingApi>,
     /// Which Gateway API CRDs the clusters serve: `standard` or `experimental` (adds the
     /// experimental fields, TCPRoute, UDPRoute, and TLSRoute v1alpha2/v1alpha3).
     #[arg(long, default_value = "standard")]
@@ -115,8 +120,8 @@ impl<'de> serde::Deserialize<'de> for ControllerChoice {
     }
 }
 
-/// A topology file: the flags `--cluster`, `--service-network`, `--controller` and
-/// `--controller-profile` as YAML.
+/// A topology file: the flags `--cluster`, `--service-network`, `--controller`,
+/// `--controller-profile` and `--tagging` as YAML.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Topology {
@@ -125,6 +130,7 @@ pub struct Topology {
     service_network: Option<String>,
     controller: Option<ControllerChoice>,
     controller_profile: Option<String>,
+    tagging: Option<sim_controller::TaggingApi>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -196,6 +202,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let profile = args.controller_profile.clone().or(topology.controller_profile.clone()).unwrap_or("v2.1.3".into());
     let quirks = sim_controller::Quirks::profile(&profile).map_err(anyhow::Error::msg)?;
     let service_network = args.service_network.clone().or(topology.service_network.clone());
+    let tagging = args.tagging.or(topology.tagging).unwrap_or_default();
 
     let mut options = SimulatorOptions {
         seed: args.seed,
@@ -223,7 +230,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.state_dir).with_context(|| format!("cannot create {}", args.state_dir.display()))?;
     let env_file = args.state_dir.join("lattice.env");
     let env = format!(
-        "LATTICE_ENDPOINT={lattice_endpoint}\nREGION={region}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\nAWS_ACCOUNT_ID={account}\n\
+        "LATTICE_ENDPOINT={lattice_endpoint}\nAWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API={lattice_endpoint}\nREGION={region}\nAWS_REGION={region}\nAWS_DEFAULT_REGION={region}\nAWS_ACCOUNT_ID={account}\n\
          AWS_ACCESS_KEY_ID={ACCESS_KEY_ID}\nAWS_SECRET_ACCESS_KEY={SECRET_ACCESS_KEY}\n",
         region = args.region,
         account = args.account_id,
@@ -274,10 +281,10 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                 let mut cc =
                     sim_controller::ControllerConfig::new(&spec.name, &spec.vpc_id, &args.account_id, &args.region);
                 cc.quirks = quirks.clone();
-                cc.disable_tagging_service_api = true;
+                cc.tagging = tagging;
                 cc.seed = Some(args.seed.wrapping_add(1000 + index as u64));
-                let lattice = crate::world::lattice_client(&sim, &cc, &crate::world::access_key_of(&spec.name));
-                reference = Some(sim_controller::start(cluster.client(), lattice, cc).await);
+                let clients = crate::world::aws_clients(&sim, &cc, &crate::world::access_key_of(&spec.name));
+                reference = Some(sim_controller::start(cluster.client(), clients, cc).await);
             }
             ControllerChoice::External(launch) => {
                 let env = ControllerEnv {
@@ -287,6 +294,7 @@ pub async fn serve(args: Args) -> anyhow::Result<ExitCode> {
                     account_id: args.account_id.clone(),
                     region: args.region.clone(),
                     lattice_endpoint: lattice_endpoint.clone(),
+                    tagging,
                     ports: ports.next().context("a pair of ports per cluster")?,
                     home: args.state_dir.join(format!("home-{}", spec.name)),
                 };

@@ -115,8 +115,12 @@ pub async fn write(report: &Path, scenario: &str, w: &ScenarioWorld, outcome: &s
     std::fs::write(
         dir.join("seed.yaml"),
         format!(
-            "seed: {}\nrunSeed: {}\nprofile: {}\nscenario: {:?}\n",
-            w.seed, w.run.settings.seed, w.profile, scenario
+            "seed: {}\nrunSeed: {}\nprofile: {}\ntagging: {}\nscenario: {:?}\n",
+            w.seed,
+            w.run.settings.seed,
+            w.profile,
+            serde_json::to_string(&w.run.settings.tagging)?,
+            scenario
         ),
     )?;
     std::fs::write(dir.join("scenario.feature"), &w.text)?;

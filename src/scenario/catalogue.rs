@@ -89,6 +89,7 @@ pub const STEPS: &[StepDoc] = &[
     // Declaring the world.
     step(Given, "the clusters:", "Given the clusters:\n      | cluster   | vpc                   |\n      | cluster-a | vpc-0aaaaaaaaaaaaaaa1 |").table(&["cluster", "vpc"], &[]),
     step(Given, "the controllers run profile {profile}", "Given the controllers run profile fixed").needs(Power::ReferenceController),
+    step(Given, "the controllers tag through {tagging}", "Given the controllers tag through Lattice"),
     step(Given, "a service network {string} associated with every cluster", "Given a service network \"my-hotel\" associated with every cluster"),
     step(Given, "a service network {string} associated with {cluster}", "Given a service network \"my-hotel\" associated with \"cluster-a\""),
     step(Given, "assertions wait up to {int} seconds", "Given assertions wait up to 600 seconds"),
@@ -186,7 +187,7 @@ pub fn render() -> String {
     let mut out = String::from(
         "Parameter types: {cluster} = \"cluster-a\"; {object} = namespace/name; {duration} = 30 seconds | 2 minutes;\n\
          {kind} = Service, EndpointSlice, ServiceExport, ServiceImport, TargetGroupPolicy, HTTPRoute, GRPCRoute, TLSRoute, Gateway, …;\n\
-         {route_kind} = HTTPRoute | GRPCRoute | TLSRoute; {status} = True | False | Unknown; {profile} = v2.1.3 | fixed;\n\
+         {route_kind} = HTTPRoute | GRPCRoute | TLSRoute; {status} = True | False | Unknown; {profile} = v2.1.3 | fixed; {tagging} = Lattice | the Resource Groups Tagging API;\n\
          {operation} = a Lattice operation (ListTargetGroups); {calls} = an operation or all; {comparison} = at most | at least | exactly;\n\
          {fault} = 429 ThrottlingException | 409 ConflictException | 500 InternalServerException | a delay of N ms.\n\
          {timing} before an assertion: nothing (true once the world has settled, within the scenario's bound of 300 s\n\

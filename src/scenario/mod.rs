@@ -37,6 +37,8 @@ pub struct RunSettings {
     pub controller_logs: std::path::PathBuf,
     /// Real AWS as every world's Lattice.
     pub aws: Option<crate::world::aws::AwsLattice>,
+    /// Where the controllers tag, unless a scenario chooses (`the controllers tag through …`).
+    pub tagging: sim_controller::TaggingApi,
 }
 
 impl Default for RunSettings {
@@ -49,6 +51,7 @@ impl Default for RunSettings {
             external: None,
             controller_logs: std::path::PathBuf::from("target/latticelab-report/controllers"),
             aws: None,
+            tagging: sim_controller::TaggingApi::default(),
         }
     }
 }
@@ -79,6 +82,7 @@ pub struct ScenarioWorld {
     pub run: Arc<RunContext>,
     pub seed: u64,
     pub profile: String,
+    pub tagging: sim_controller::TaggingApi,
     pub within: Duration,
     pub clusters: Vec<ClusterSpec>,
     /// Service networks to create at start: name and the clusters whose VPCs join it.
@@ -96,6 +100,7 @@ impl std::fmt::Debug for ScenarioWorld {
         f.debug_struct("ScenarioWorld")
             .field("seed", &self.seed)
             .field("profile", &self.profile)
+            .field("tagging", &self.tagging)
             .field("clusters", &self.clusters)
             .finish()
     }
@@ -112,6 +117,7 @@ impl ScenarioWorld {
         Self {
             seed: run.settings.seed,
             profile: run.settings.profile.clone(),
+            tagging: run.settings.tagging,
             within: run.settings.within,
             run,
             clusters: vec![],
@@ -134,6 +140,7 @@ impl ScenarioWorld {
             config.clusters = self.clusters.clone();
             config.seed = self.seed;
             config.quirks = Quirks::profile(&self.profile).map_err(anyhow::Error::msg)?;
+            config.tagging = self.tagging;
             let s = &self.run.settings;
             config.aws = s.aws.clone();
             config.external = s.external.clone().map(|launch| crate::world::external::External {

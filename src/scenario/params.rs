@@ -381,6 +381,30 @@ impl FromStr for Profile {
     }
 }
 
+/// Where the controllers read and write tags: `Lattice` (`DISABLE_TAGGING_SERVICE_API=true`)
+/// or `the Resource Groups Tagging API` (the default).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, cucumber::Parameter)]
+#[param(name = "tagging", regex = r"Lattice|the Resource Groups Tagging API")]
+pub struct Tagging(pub sim_controller::TaggingApi);
+
+impl Tagging {
+    pub const LATTICE: &'static str = "Lattice";
+    pub const RESOURCE_GROUPS: &'static str = "the Resource Groups Tagging API";
+}
+
+impl FromStr for Tagging {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            Self::LATTICE => Ok(Self(sim_controller::TaggingApi::Lattice)),
+            Self::RESOURCE_GROUPS => Ok(Self(sim_controller::TaggingApi::ResourceGroups)),
+            other => {
+                Err(format!("{other:?} is not a tagging path: expected {} or {}", Self::LATTICE, Self::RESOURCE_GROUPS))
+            }
+        }
+    }
+}
+
 /// `" (did you mean X?)"` for the closest of `names` to `s`, or nothing when none is close.
 pub fn did_you_mean(s: &str, names: &[&str]) -> String {
     let best = names.iter().map(|n| (strsim::levenshtein(s, n), *n)).min();
@@ -407,6 +431,7 @@ pub const LOOSE: &[(&str, &str)] = &[
     ("group_status", r"\S+"),
     ("target_status", r"\S+"),
     ("profile", r"\S+"),
+    ("tagging", r".+"),
     ("int", r"\S+"),
     ("float", r"\S+"),
     ("word", r"\S+"),
@@ -433,6 +458,7 @@ pub fn check(name: &str, value: &str) -> Result<(), String> {
         "group_status" => parse::<GroupStatus>(value),
         "target_status" => parse::<TargetState>(value),
         "profile" => parse::<Profile>(value),
+        "tagging" => parse::<Tagging>(value),
         "int" => value.parse::<i64>().map(|_| ()).map_err(|_| format!("{value} is not a whole number")),
         "float" => value.parse::<f64>().map(|_| ()).map_err(|_| format!("{value} is not a number")),
         "string" if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') => Ok(()),
@@ -459,6 +485,7 @@ pub fn regexes() -> Vec<(&'static str, &'static str)> {
         (GroupStatus::NAME, GroupStatus::REGEX),
         (TargetState::NAME, TargetState::REGEX),
         (Profile::NAME, Profile::REGEX),
+        (Tagging::NAME, Tagging::REGEX),
     ]
 }
 

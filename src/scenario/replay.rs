@@ -42,6 +42,11 @@ pub fn replay_blocking(bundle: &Path) -> anyhow::Result<Replay> {
     let recorded_seed = seed["seed"].as_u64().context("seed.yaml has no seed")?;
     let run_seed = seed["runSeed"].as_u64().context("seed.yaml has no runSeed")?;
     let profile = seed["profile"].as_str().context("seed.yaml has no profile")?.to_string();
+    // Bundles written before the tagging path was recorded ran in Lattice-tagging mode.
+    let tagging = match seed.get("tagging") {
+        Some(t) => serde_json::from_value(t.clone()).context("seed.yaml: tagging")?,
+        None => sim_controller::TaggingApi::Lattice,
+    };
     let text = read("scenario.feature")?;
     let was = read("failure.txt")?;
     let recorded = journal_of(bundle)?;
@@ -54,6 +59,7 @@ pub fn replay_blocking(bundle: &Path) -> anyhow::Result<Replay> {
         paths: vec![feature],
         seed: run_seed,
         profile,
+        tagging,
         report: report.clone(),
         keep_bundles: true,
         quiet: true,

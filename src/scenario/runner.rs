@@ -24,6 +24,8 @@ pub struct RunOptions {
     pub name: Option<String>,
     pub seed: u64,
     pub profile: String,
+    /// Where the controllers tag, unless a scenario chooses.
+    pub tagging: sim_controller::TaggingApi,
     pub junit: Option<PathBuf>,
     /// Where failure bundles go.
     pub report: PathBuf,
@@ -70,6 +72,7 @@ impl Default for RunOptions {
             name: None,
             seed: 0,
             profile: "v2.1.3".into(),
+            tagging: sim_controller::TaggingApi::default(),
             junit: None,
             report: PathBuf::from("target/latticelab-report"),
             keep_bundles: false,
@@ -185,9 +188,11 @@ fn push_step(out: &mut String, s: &cucumber::gherkin::Step) {
     }
 }
 
-/// The profile a scenario chooses with `the controllers run profile X` (in its Background or
-/// its own steps), so the world starts with it before any Background step applies anything.
-fn chosen_profile(
+/// What a scenario chooses with the step `<prefix>X` (in its Background or its own steps),
+/// so the world starts with it before any Background step applies anything: the profile
+/// (`the controllers run profile X`) and the tagging path (`the controllers tag through X`).
+fn chosen(
+    prefix: &str,
     feature: &cucumber::gherkin::Feature,
     rule: Option<&cucumber::gherkin::Rule>,
     scenario: &cucumber::gherkin::Scenario,
@@ -196,7 +201,7 @@ fn chosen_profile(
     background
         .flat_map(|b| &b.steps)
         .chain(&scenario.steps)
-        .find_map(|s| s.value.trim().strip_prefix("the controllers run profile ").map(|p| p.trim().to_string()))
+        .find_map(|s| s.value.trim().strip_prefix(prefix).map(|p| p.trim().to_string()))
 }
 
 const RUNNER_THREAD: &str = "latticelab-scenarios";
@@ -254,6 +259,7 @@ pub async fn run(mut options: RunOptions) -> anyhow::Result<RunOutcome> {
         aws: aws.clone(),
         seed: options.seed,
         profile: options.profile.clone(),
+        tagging: options.tagging,
         settle,
         external: options.external_controller.clone(),
         controller_logs: options.report.join("controllers"),
@@ -459,8 +465,14 @@ async fn run_path(
         .before(move |feature, rule, scenario, world| {
             *world = ScenarioWorld::with_run(before.context.clone());
             world.seed = scenario_seed(before.options.seed, &feature.name, &scenario.name);
-            if let Some(profile) = chosen_profile(feature, rule, scenario) {
+            if let Some(profile) = chosen("the controllers run profile ", feature, rule, scenario) {
                 world.profile = profile;
+            }
+            // A choice that does not parse is left for its step to report.
+            if let Some(Ok(tagging)) = chosen("the controllers tag through ", feature, rule, scenario)
+                .map(|t| t.parse::<crate::scenario::params::Tagging>())
+            {
+                world.tagging = tagging.0;
             }
             world.name = scenario.name.clone();
             world.text = scenario_text(feature, scenario);

@@ -26,6 +26,9 @@ pub const RUN_ID_TAG: &str = "latticelab-run-id";
 #[derive(Clone, Debug)]
 pub struct AwsLattice {
     pub client: Client,
+    /// The Resource Groups Tagging API of the same account and region (controllers on real
+    /// AWS tag through Lattice, so it is handed over unused).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub run_id: String,
     pub account_id: String,
     pub region: String,
@@ -99,7 +102,8 @@ impl AwsLattice {
             .context("no AWS region: set AWS_REGION or a profile's region (the standard chain found none)")?;
         let tags = RunIdTags { run_id: run_id.into() };
         let client = Client::from_conf(aws_sdk_vpclattice::config::Builder::from(&shared).interceptor(tags).build());
-        Ok(Self { client, run_id: run_id.into(), account_id, region, vpcs })
+        let tagging = aws_sdk_resourcegroupstagging::Client::new(&shared);
+        Ok(Self { client, tagging, run_id: run_id.into(), account_id, region, vpcs })
     }
 
     /// The real VPC of a scenario's VPC id (itself when unmapped).

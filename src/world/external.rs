@@ -123,17 +123,27 @@ pub struct ControllerEnv {
     pub vpc_id: String,
     pub account_id: String,
     pub region: String,
+    /// The simulator's endpoint, which serves Lattice and the Resource Groups Tagging API.
     pub lattice_endpoint: String,
+    /// Where the controller is told to read and write tags.
+    pub tagging: sim_controller::TaggingApi,
     pub ports: Ports,
     /// An empty directory of its own, as `HOME`: no `~/.aws` or `~/.kube` of the user's.
     pub home: PathBuf,
 }
 
 impl ControllerEnv {
-    /// The variables, in the real controller's names (its `pkg/config` and the AWS SDK's);
-    /// the Resource Groups Tagging API is not simulated, so tag lookups go through Lattice
-    /// (`DISABLE_TAGGING_SERVICE_API`).
+    /// The variables, in the real controller's names (its `pkg/config` and the AWS SDK's).
+    /// The Tagging API client takes no endpoint from the controller's configuration, so in
+    /// the default mode it is pointed at the simulator with the SDK's own
+    /// `AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API` (docs/external-controllers.md).
     pub fn vars(&self) -> Vec<(&'static str, String)> {
+        let tagging = match self.tagging {
+            sim_controller::TaggingApi::ResourceGroups => {
+                ("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API", self.lattice_endpoint.clone())
+            }
+            sim_controller::TaggingApi::Lattice => ("DISABLE_TAGGING_SERVICE_API", "true".into()),
+        };
         vec![
             ("KUBECONFIG", self.kubeconfig.display().to_string()),
             ("CLUSTER_NAME", self.cluster_name.clone()),
@@ -142,7 +152,7 @@ impl ControllerEnv {
             ("REGION", self.region.clone()),
             ("AWS_REGION", self.region.clone()),
             ("LATTICE_ENDPOINT", self.lattice_endpoint.clone()),
-            ("DISABLE_TAGGING_SERVICE_API", "true".into()),
+            tagging,
             // A key of its own per cluster, so the simulator's journal tells the controllers apart.
             ("AWS_ACCESS_KEY_ID", super::access_key_of(&self.cluster_name)),
             ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.into()),
@@ -361,6 +371,7 @@ pub fn start_for(
     external: &External,
     cluster: &super::WorldCluster,
     lattice_endpoint: &str,
+    tagging: sim_controller::TaggingApi,
     ports: Ports,
 ) -> anyhow::Result<ExternalProcess> {
     let kubeconfig = cluster
@@ -376,6 +387,7 @@ pub fn start_for(
         account_id: sim_lattice::state::DEFAULT_ACCOUNT_ID.into(),
         region: sim_lattice::state::DEFAULT_REGION.into(),
         lattice_endpoint: lattice_endpoint.into(),
+        tagging,
         ports,
         home: external.log_dir.join(format!("home-{}", cluster.spec.name)),
     };
@@ -396,6 +408,7 @@ mod tests {
             account_id: "111122223333".into(),
             region: "us-west-2".into(),
             lattice_endpoint: "http://127.0.0.1:3".into(),
+            tagging: sim_controller::TaggingApi::ResourceGroups,
             ports,
             home: "/h".into(),
         }
@@ -425,11 +438,13 @@ mod tests {
         for name in ["AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_SESSION_TOKEN"] {
             assert_eq!(value(name), None, "{name} reached the controller");
         }
+        // The one endpoint variable is ours: the Tagging API on the simulator's endpoint.
         let leaked: Vec<_> = got
             .iter()
-            .filter(|(k, _)| {
+            .filter(|(k, v)| {
                 let k = k.to_string_lossy();
-                k.starts_with("AWS_ENDPOINT_URL") || k.starts_with("KUBERNETES_SERVICE_")
+                let ours = k == "AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API" && v == "http://127.0.0.1:3";
+                (k.starts_with("AWS_ENDPOINT_URL") && !ours) || k.starts_with("KUBERNETES_SERVICE_")
             })
             .collect();
         assert!(leaked.is_empty(), "{leaked:?}");
@@ -438,6 +453,17 @@ mod tests {
         unique.sort();
         unique.dedup();
         assert_eq!(names.len(), unique.len(), "each variable once: {names:?}");
+    }
+
+    #[test]
+    fn the_tagging_mode_decides_which_variable_is_set() {
+        let default = env().vars();
+        let names: Vec<&str> = default.iter().map(|(k, _)| *k).collect();
+        assert!(names.contains(&"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API"));
+        assert!(!names.contains(&"DISABLE_TAGGING_SERVICE_API"), "the default mode leaves it unset");
+        let lattice = ControllerEnv { tagging: sim_controller::TaggingApi::Lattice, ..env() }.vars();
+        assert!(lattice.contains(&("DISABLE_TAGGING_SERVICE_API", "true".to_string())));
+        assert!(!lattice.iter().any(|(k, _)| k.starts_with("AWS_ENDPOINT_URL")));
     }
 
     #[test]

@@ -53,6 +53,9 @@ pub struct WorldConfig {
     pub external: Option<external::External>,
     /// Real AWS as the world's Lattice instead of the simulator.
     pub aws: Option<aws::AwsLattice>,
+    /// Where every controller of the world reads and writes tags (default: the Resource
+    /// Groups Tagging API, the real controller's default).
+    pub tagging: sim_controller::TaggingApi,
 }
 
 impl WorldConfig {
@@ -64,6 +67,7 @@ impl WorldConfig {
             controllers: true,
             external: None,
             aws: None,
+            tagging: sim_controller::TaggingApi::default(),
         }
     }
 }
@@ -154,6 +158,30 @@ fn lattice_client_over(
     aws_sdk_vpclattice::Client::from_conf(conf)
 }
 
+/// Both SDK clients of a controller in this world, in-process, signed with `access_key`.
+pub fn aws_clients(sim: &Simulator, config: &ControllerConfig, access_key: &str) -> sim_controller::AwsClients {
+    let tagging_conf = sim_controller::sdk::tagging_config(config)
+        .credentials_provider(aws_sdk_resourcegroupstagging::config::Credentials::new(
+            access_key,
+            external::SECRET_ACCESS_KEY,
+            None,
+            None,
+            "latticelab-world",
+        ))
+        // The SDK's standard retries without jitter, for the reason given in `lattice_client_over`.
+        .retry_config(
+            aws_sdk_resourcegroupstagging::config::retry::RetryConfig::standard()
+                .with_use_static_exponential_base(true),
+        )
+        .endpoint_url("http://lattice.in-process.invalid")
+        .http_client(InProcessHttpClient::new(wire::router(sim.clone())))
+        .build();
+    sim_controller::AwsClients {
+        lattice: lattice_client(sim, config, access_key),
+        tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging_conf),
+    }
+}
+
 /// The harness's reader of the simulator: an observer, whose calls meet no fault and leave
 /// no journal entry.
 fn observer_of(sim: &Simulator) -> aws_sdk_vpclattice::Client {
@@ -209,7 +237,7 @@ impl World {
                 _keep_alive: keep_alive,
             };
             if let (Some(ext), Some(endpoint), Some(ports)) = (&config.external, &lattice_endpoint, ports.next()) {
-                wc.external = Some(external::start_for(ext, &wc, endpoint, ports)?);
+                wc.external = Some(external::start_for(ext, &wc, endpoint, config.tagging, ports)?);
             } else if config.controllers {
                 wc.controller = Some(Self::controller_for(&sim, &wc, &config, i).await);
             }
@@ -239,8 +267,7 @@ impl World {
     /// The configuration the reference controller of cluster `index` runs with.
     pub fn controller_config(spec: &ClusterSpec, config: &WorldConfig, index: usize) -> ControllerConfig {
         let mut cc = ControllerConfig::new(&spec.name, &spec.vpc_id, DEFAULT_ACCOUNT_ID, DEFAULT_REGION);
-        // Lattice-tagging mode, as external controllers are told (the Tagging API is not served).
-        cc.disable_tagging_service_api = true;
+        cc.tagging = config.tagging;
         let _ = index;
         cc.seed = Some(sim_core::rng::fork_seed(config.seed, &format!("controller/{}", spec.name)));
         cc.quirks = config.quirks.clone();
@@ -261,13 +288,15 @@ impl World {
             let mut cc =
                 ControllerConfig::new(&wc.spec.name, &aws.real_vpc(&wc.spec.vpc_id), &aws.account_id, &aws.region);
             cc.quirks = config.quirks.clone();
-            cc.disable_tagging_service_api = true;
+            // On real AWS tags go through Lattice: the run's resources are found by its run-id tag.
+            cc.tagging = sim_controller::TaggingApi::Lattice;
             cc.kept_tags = vec![aws::RUN_ID_TAG.to_string()];
-            return sim_controller::start(wc.client.clone(), aws.client.clone(), cc).await;
+            let clients = sim_controller::AwsClients { lattice: aws.client.clone(), tagging: aws.tagging.clone() };
+            return sim_controller::start(wc.client.clone(), clients, cc).await;
         }
         let cc = Self::with_world_clock(Self::controller_config(&wc.spec, config, index), sim.clock());
-        let lattice = lattice_client(sim, &cc, &access_key_of(&wc.spec.name));
-        sim_controller::start(wc.client.clone(), lattice, cc).await
+        let clients = aws_clients(sim, &cc, &access_key_of(&wc.spec.name));
+        sim_controller::start(wc.client.clone(), clients, cc).await
     }
 
     /// Replaces cluster `name`'s controller (to change its configuration mid-scenario).
@@ -283,9 +312,9 @@ impl World {
         );
         change(&mut cc);
         self.clusters[index].controller = None;
-        let lattice = lattice_client(&self.sim, &cc, &access_key_of(name));
+        let clients = aws_clients(&self.sim, &cc, &access_key_of(name));
         self.clusters[index].controller =
-            Some(sim_controller::start(self.clusters[index].client.clone(), lattice, cc).await);
+            Some(sim_controller::start(self.clusters[index].client.clone(), clients, cc).await);
         Ok(())
     }
 

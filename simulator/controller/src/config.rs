@@ -35,6 +35,38 @@ impl std::fmt::Debug for WallClock {
     }
 }
 
+/// The API the controller's tag reads and writes go to (controller.md §2.6 and §6.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaggingApi {
+    /// The Resource Groups Tagging API: `GetResources` (by tag filters, or by ARN list),
+    /// `TagResources`, `UntagResources`. The real controller's default.
+    #[default]
+    ResourceGroups,
+    /// Lattice's own: `ListTargetGroups(vpcIdentifier)` + `ListTagsForResource`,
+    /// `TagResource`, `UntagResource` (`DISABLE_TAGGING_SERVICE_API=true`).
+    Lattice,
+}
+
+impl std::str::FromStr for TaggingApi {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "resource-groups" => Ok(TaggingApi::ResourceGroups),
+            "lattice" => Ok(TaggingApi::Lattice),
+            other => Err(format!("unknown tagging API {other:?}: expected resource-groups or lattice")),
+        }
+    }
+}
+
+impl TaggingApi {
+    /// The value the real controller reads from `DISABLE_TAGGING_SERVICE_API`.
+    pub fn disable_tagging_service_api(self) -> bool {
+        self == TaggingApi::Lattice
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ControllerConfig {
     /// `CLUSTER_NAME`: the `ClusterName` tag, ManagedBy, the GC scope.
@@ -47,16 +79,17 @@ pub struct ControllerConfig {
     pub region: String,
     /// `LATTICE_ENDPOINT`: the Lattice client's base URL.
     pub lattice_endpoint: Option<String>,
+    /// The Tagging API client's endpoint: the SDK's own `AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API`,
+    /// else `AWS_ENDPOINT_URL` (the real controller sets none of its own).
+    pub tagging_endpoint: Option<String>,
     /// `DEFAULT_SERVICE_NETWORK`.
     pub default_service_network: String,
     /// `ENABLE_SERVICE_NETWORK_OVERRIDE`.
     pub enable_service_network_override: bool,
-    /// `DISABLE_TAGGING_SERVICE_API` (`true` in any case: Lattice-tagging mode; the real
-    /// default, `false`, looks tags up through the Resource Groups Tagging API). The Tagging
-    /// API is not modelled yet, so in the default mode lookups still read
-    /// `ListTagsForResource`, uncached as `GetResources` answers are
-    /// (`docs/controller.md#tag-caches`).
-    pub disable_tagging_service_api: bool,
+    /// Where tags are read and written: `DISABLE_TAGGING_SERVICE_API=true` (any case) is
+    /// [`TaggingApi::Lattice`]; unset, the real controller's default, the Resource Groups
+    /// Tagging API.
+    pub tagging: TaggingApi,
     /// `LATTICE_RETRY`: the requeue of a "retry needed" error (10 s).
     pub lattice_retry: Duration,
     /// The target-group garbage collector's period (30 s).
@@ -81,10 +114,11 @@ impl ControllerConfig {
             account_id: account_id.into(),
             region: region.into(),
             lattice_endpoint: None,
+            tagging_endpoint: None,
             default_service_network: String::new(),
             enable_service_network_override: false,
             // The real controller's default (the variable unset).
-            disable_tagging_service_api: false,
+            tagging: TaggingApi::ResourceGroups,
             lattice_retry: Duration::from_secs(10),
             gc_interval: Duration::from_secs(30),
             resync: None,
@@ -108,11 +142,14 @@ impl ControllerConfig {
             &required("REGION")?,
         );
         config.lattice_endpoint = var("LATTICE_ENDPOINT");
+        config.tagging_endpoint =
+            var("AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API").or_else(|| var("AWS_ENDPOINT_URL"));
         config.default_service_network = var("DEFAULT_SERVICE_NETWORK").unwrap_or_default();
         // The real controller lower-cases both before comparing (`pkg/config`).
         let truthy = |k: &str| var(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
         config.enable_service_network_override = truthy("ENABLE_SERVICE_NETWORK_OVERRIDE");
-        config.disable_tagging_service_api = truthy("DISABLE_TAGGING_SERVICE_API");
+        config.tagging =
+            if truthy("DISABLE_TAGGING_SERVICE_API") { TaggingApi::Lattice } else { TaggingApi::ResourceGroups };
         if let Some(retry) = var("LATTICE_RETRY") {
             let seconds: u64 = retry
                 .trim_end_matches('s')

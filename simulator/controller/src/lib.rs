@@ -29,6 +29,7 @@ pub mod sdk;
 pub mod tags;
 pub mod workqueue;
 
-pub use config::{ControllerConfig, WallClock};
+pub use config::{ControllerConfig, TaggingApi, WallClock};
+pub use lattice::AwsClients;
 pub use quirks::{Quirk, Quirks};
 pub use runtime::{Running, start};

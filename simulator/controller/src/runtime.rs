@@ -140,8 +140,8 @@ fn watch_backoff() -> ResetTimerBackoff<ExponentialBackoff> {
 
 /// Starts every reconciler of one controller instance (and the GC, and the default-network
 /// start-up step) against `kube` and `lattice`.
-pub async fn start(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, config: ControllerConfig) -> Running {
-    let ctx = Arc::new(Context::new(kube.clone(), lattice, config));
+pub async fn start(kube: kube::Client, clients: crate::lattice::AwsClients, config: ControllerConfig) -> Running {
+    let ctx = Arc::new(Context::new(kube.clone(), clients, config));
     reconcile::gateway::ensure_default_network(&ctx).await;
     let mut tasks = Vec::new();
 

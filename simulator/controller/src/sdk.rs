@@ -1,5 +1,7 @@
-//! The Lattice client as the real controller configures it (controller.md §5): standard
-//! retries, 20 attempts, `LATTICE_ENDPOINT` as the base URL, the configured region.
+//! The AWS clients as the real controller configures them (controller.md §5): Lattice with
+//! standard retries, 20 attempts, `LATTICE_ENDPOINT` as the base URL; the Resource Groups
+//! Tagging API with the SDK's standard retries (3 attempts) and the SDK's own endpoint
+//! variables; both in the configured region.
 
 use aws_sdk_vpclattice::config::retry::{RetryConfig, RetryPartition};
 use aws_sdk_vpclattice::config::{BehaviorVersion, Credentials, Region, StalledStreamProtectionConfig};
@@ -10,8 +12,7 @@ use crate::config::ControllerConfig;
 /// loopback). Credentials come from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` when set,
 /// else dummy static ones (a simulator accepts any signature).
 pub fn lattice_config(config: &ControllerConfig) -> aws_sdk_vpclattice::config::Builder {
-    let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "AKIDLATTICELAB".into());
-    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "latticelab-secret-access-key".into());
+    let (key, secret) = access_keys();
     let mut builder = aws_sdk_vpclattice::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(config.region.clone()))
@@ -22,6 +23,31 @@ pub fn lattice_config(config: &ControllerConfig) -> aws_sdk_vpclattice::config::
         .retry_config(RetryConfig::standard().with_max_attempts(20))
         .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     if let Some(endpoint) = &config.lattice_endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    builder
+}
+
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, else dummy ones.
+fn access_keys() -> (String, String) {
+    let key = std::env::var("AWS_ACCESS_KEY_ID").unwrap_or_else(|_| "AKIDLATTICELAB".into());
+    let secret = std::env::var("AWS_SECRET_ACCESS_KEY").unwrap_or_else(|_| "latticelab-secret-access-key".into());
+    (key, secret)
+}
+
+/// The Resource Groups Tagging API client config for `config`; the caller adds the HTTP
+/// client, as for [`lattice_config`].
+pub fn tagging_config(config: &ControllerConfig) -> aws_sdk_resourcegroupstagging::config::Builder {
+    use aws_sdk_resourcegroupstagging::config as tagging;
+    let (key, secret) = access_keys();
+    let mut builder = aws_sdk_resourcegroupstagging::Config::builder()
+        .behavior_version(tagging::BehaviorVersion::latest())
+        .region(tagging::Region::new(config.region.clone()))
+        .credentials_provider(tagging::Credentials::new(key, secret, None, None, "latticelab-controller"))
+        .retry_partition(tagging::retry::RetryPartition::new(format!("latticelab-tagging-{}", config.cluster_name)))
+        .retry_config(tagging::retry::RetryConfig::standard())
+        .stalled_stream_protection(tagging::StalledStreamProtectionConfig::disabled());
+    if let Some(endpoint) = &config.tagging_endpoint {
         builder = builder.endpoint_url(endpoint);
     }
     builder

@@ -292,6 +292,34 @@ async fn status_subresource_and_generation_rules() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The API server bumps a set generation when it first sets deletionTimestamp, so a
+/// controller watching through a generation-changed predicate sees the deletion; Services,
+/// which track no generation, get none.
+#[tokio::test]
+async fn a_deletion_held_by_a_finalizer_bumps_the_generation_once() -> anyhow::Result<()> {
+    let c = cluster("a");
+    let exports: Api<ServiceExport> = Api::default_namespaced(c.client());
+    let mut held = ServiceExport::new("held", Default::default());
+    held.metadata.finalizers = Some(vec!["latticelab.test/hold".into()]);
+    assert_eq!(exports.create(&PostParams::default(), &held).await?.metadata.generation, Some(1));
+    exports.delete("held", &DeleteParams::default()).await?;
+    let deleting = exports.get("held").await?;
+    assert!(deleting.metadata.deletion_timestamp.is_some());
+    assert_eq!(deleting.metadata.generation, Some(2));
+    exports.delete("held", &DeleteParams::default()).await?;
+    assert_eq!(exports.get("held").await?.metadata.generation, Some(2), "only the first deletion bumps it");
+
+    let services: Api<Service> = Api::default_namespaced(c.client());
+    let mut svc: Service =
+        serde_json::from_value(json!({"metadata": {"name": "held", "finalizers": ["latticelab.test/hold"]},
+        "spec": {"ports": [{"port": 80}]}}))?;
+    svc.metadata.namespace = None;
+    services.create(&PostParams::default(), &svc).await?;
+    services.delete("held", &DeleteParams::default()).await?;
+    assert_eq!(services.get("held").await?.metadata.generation, None);
+    Ok(())
+}
+
 #[tokio::test]
 async fn crd_schemas_default_and_validate() -> anyhow::Result<()> {
     let c = cluster("a");

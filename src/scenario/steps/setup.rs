@@ -5,7 +5,7 @@ use cucumber::gherkin::Step;
 use cucumber::given;
 
 use super::{StepResult, Table, fail};
-use crate::scenario::params::{Cluster, Profile, Span};
+use crate::scenario::params::{Cluster, Profile, Span, Tagging};
 use crate::scenario::{ScenarioWorld, default_clusters};
 use crate::world::ClusterSpec;
 
@@ -34,6 +34,15 @@ fn clusters(w: &mut ScenarioWorld, step: &Step) -> StepResult {
 fn controllers_profile(w: &mut ScenarioWorld, profile: Profile) -> StepResult {
     if w.profile != profile.0 {
         return fail(format!("the world already runs profile {}; choose one profile per scenario", w.profile));
+    }
+    Ok(())
+}
+
+/// Read by the runner before the world starts, as the profile is.
+#[given(expr = "the controllers tag through {tagging}")]
+fn controllers_tagging(w: &mut ScenarioWorld, tagging: Tagging) -> StepResult {
+    if w.tagging != tagging.0 {
+        return fail(format!("the world already tags through {:?}; choose one tagging path per scenario", w.tagging));
     }
     Ok(())
 }

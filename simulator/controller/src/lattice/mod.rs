@@ -1,8 +1,10 @@
-//! The controller's Lattice layer, over `aws-sdk-vpclattice` only: target groups and targets,
-//! services, associations, listeners and rules, and tag lookups in Lattice-tagging mode
-//! (`ListTargetGroups` + `ListTagsForResource`, controller.md §2.6 and §6.1).
+//! The controller's Lattice layer: target groups and targets, services, associations,
+//! listeners and rules over `aws-sdk-vpclattice`, and the tag reads and writes of either
+//! tagging path (controller.md §2.6 and §6.1): the Resource Groups Tagging API
+//! (`aws-sdk-resourcegroupstagging`, the default) or Lattice's own calls.
 
 pub mod routes;
+mod tagging_api;
 pub mod target_groups;
 
 use std::collections::HashMap;
@@ -49,8 +51,19 @@ pub struct TagCaching {
     pub lookups: bool,
 }
 
+/// The two AWS clients a controller instance holds; its configuration's
+/// [`TaggingApi`](crate::TaggingApi) decides whether the tagging one is used.
+#[derive(Clone, Debug)]
+pub struct AwsClients {
+    pub lattice: Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+}
+
 pub struct Lattice {
     pub client: Client,
+    /// The Resource Groups Tagging API client, in the default mode; `None` in
+    /// Lattice-tagging mode.
+    resource_groups: Option<aws_sdk_resourcegroupstagging::Client>,
     /// The main client's cache (`None` when off).
     ownership_cache: Option<TagCache>,
     /// The tagging client's cache (`None` when off).
@@ -66,11 +79,22 @@ impl Lattice {
     pub fn new(client: Client, caching: TagCaching, trust_lists_after_create: bool) -> Self {
         Self {
             client,
+            resource_groups: None,
             ownership_cache: caching.ownership.then(TagCache::default),
             lookup_cache: caching.lookups.then(TagCache::default),
             created: (!trust_lists_after_create).then(|| Mutex::new(HashMap::new())),
             kept_tags: Vec::new(),
         }
+    }
+
+    pub(crate) fn resource_groups(&self) -> Option<&aws_sdk_resourcegroupstagging::Client> {
+        self.resource_groups.as_ref()
+    }
+
+    /// Reads and writes tags through the Resource Groups Tagging API (the default mode).
+    pub fn with_resource_groups(mut self, tagging: aws_sdk_resourcegroupstagging::Client) -> Self {
+        self.resource_groups = Some(tagging);
+        self
     }
 
     /// Leaves the tags with these keys alone when it brings user tags to what it wants.
@@ -147,8 +171,13 @@ impl Lattice {
     }
 
     /// A resource's tags as the tagging client reads them: target-group lookups and the
-    /// current tags of an update (cached in Lattice-tagging mode, H-8).
+    /// current tags of an update (`GetResources` by ARN; in Lattice-tagging mode
+    /// `ListTagsForResource`, cached, H-8).
     pub async fn tags(&self, arn: &str) -> Result<Tags> {
+        if let Some(rgta) = &self.resource_groups {
+            let found = tagging_api::tags_for_arns(rgta, &[arn.to_string()]).await?;
+            return Ok(found.get(arn).cloned().unwrap_or_default());
+        }
         self.cached_tags(self.lookup_cache.as_ref(), arn).await
     }
 
@@ -168,6 +197,9 @@ impl Lattice {
         if tags.is_empty() {
             return Ok(());
         }
+        if let Some(rgta) = &self.resource_groups {
+            return tagging_api::tag(rgta, arn, tags).await;
+        }
         self.forget(arn);
         self.client
             .tag_resource()
@@ -182,6 +214,9 @@ impl Lattice {
     pub async fn untag(&self, arn: &str, keys: &[String]) -> Result<()> {
         if keys.is_empty() {
             return Ok(());
+        }
+        if let Some(rgta) = &self.resource_groups {
+            return tagging_api::untag(rgta, arn, keys).await;
         }
         self.forget(arn);
         self.client.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.to_vec())).send().await.map_err(aws)?;
@@ -201,17 +236,23 @@ impl Lattice {
         self.tag(arn, &missing).await
     }
 
-    /// Lattice-tagging `FindResourcesByTags`: the ARNs of the target groups in `vpc` whose
-    /// tags include every wanted key with an equal value (an empty value matches an empty
-    /// value). With H-10 off, a group this controller created and the list does not show
-    /// (yet) is added at the end.
+    /// `FindResourcesByTags`: the ARNs of the target groups whose tags include every wanted
+    /// key with an equal value. By default one `GetResources` search (tag filters and the
+    /// target-group type, any VPC: the field match after it checks the VPC); in
+    /// Lattice-tagging mode the groups of `vpc`, each's tags compared (an empty value
+    /// matches an empty value). With H-10 off, a group this controller created and the
+    /// search does not show (yet) is added at the end.
     pub async fn find_target_groups(&self, vpc: &str, wanted: &Tags) -> Result<Vec<String>> {
         let mut found = Vec::new();
-        for tg in self.list_target_groups(Some(vpc)).await? {
-            let Some(arn) = tg.arn.clone() else { continue };
-            let tags = self.tags(&arn).await?;
-            if wanted.iter().all(|(k, v)| tags.get(k) == Some(v)) {
-                found.push(arn);
+        if let Some(rgta) = &self.resource_groups {
+            found = tagging_api::find_target_groups(rgta, wanted).await?;
+        } else {
+            for tg in self.list_target_groups(Some(vpc)).await? {
+                let Some(arn) = tg.arn.clone() else { continue };
+                let tags = self.tags(&arn).await?;
+                if wanted.iter().all(|(k, v)| tags.get(k) == Some(v)) {
+                    found.push(arn);
+                }
             }
         }
         if let Some(arn) = self.recall(&Self::group_key(vpc, wanted))

@@ -280,8 +280,22 @@ impl Lattice {
     pub async fn target_groups_with_tags(
         &self,
     ) -> Result<Vec<(aws_sdk_vpclattice::types::TargetGroupSummary, Option<Tags>)>> {
+        let groups = self.list_target_groups(None).await?;
+        if let Some(rgta) = self.resource_groups() {
+            // `GetTagsForArns`: one `GetResources` per 100 ARNs; a group the answer leaves
+            // out has no tags.
+            let arns: Vec<String> = groups.iter().filter_map(|tg| tg.arn.clone()).collect();
+            let mut tags = super::tagging_api::tags_for_arns(rgta, &arns).await?;
+            return Ok(groups
+                .into_iter()
+                .map(|tg| {
+                    let found = tg.arn.as_deref().map(|arn| tags.remove(arn).unwrap_or_default());
+                    (tg, found)
+                })
+                .collect());
+        }
         let mut out = Vec::new();
-        for tg in self.list_target_groups(None).await? {
+        for tg in groups {
             let tags = match tg.arn.as_deref() {
                 Some(arn) => self.tags(arn).await.ok(),
                 None => None,

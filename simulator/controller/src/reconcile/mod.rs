@@ -34,14 +34,21 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(kube: kube::Client, lattice: aws_sdk_vpclattice::Client, config: ControllerConfig) -> Self {
+    pub fn new(kube: kube::Client, clients: crate::lattice::AwsClients, config: ControllerConfig) -> Self {
         let cached = config.quirks.has(crate::quirks::Quirk::TagCache);
-        let caching =
-            crate::lattice::TagCaching { ownership: cached, lookups: cached && config.disable_tagging_service_api };
+        let lattice_tagging = config.tagging == crate::config::TaggingApi::Lattice;
+        // The H-8 cache of lookups lives in the Lattice client that Lattice-tagging mode adds;
+        // the Tagging API's answers are never cached (docs/controller.md#tag-caches).
+        let caching = crate::lattice::TagCaching { ownership: cached, lookups: cached && lattice_tagging };
+        let mut lattice =
+            Lattice::new(clients.lattice, caching, config.quirks.has(crate::quirks::Quirk::TrustListsAfterCreate))
+                .with_kept_tags(config.kept_tags.clone());
+        if !lattice_tagging {
+            lattice = lattice.with_resource_groups(clients.tagging);
+        }
         Self {
             kube,
-            lattice: Lattice::new(lattice, caching, config.quirks.has(crate::quirks::Quirk::TrustListsAfterCreate))
-                .with_kept_tags(config.kept_tags.clone()),
+            lattice,
             suffixes: Suffixes::new(config.seed),
             config,
             gc_lock: tokio::sync::RwLock::new(()),

@@ -64,7 +64,7 @@ struct Parent {
 pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Requeue> {
     let namespace = obj.namespace().unwrap_or_default();
     let api: Api<DynamicObject> = Api::namespaced_with(ctx.kube.clone(), &namespace, &api_resource(kind));
-    let Some(obj) = api.get_opt(&obj.name_any()).await? else { return Ok(Requeue::await_change()) };
+    let Some(mut obj) = api.get_opt(&obj.name_any()).await? else { return Ok(Requeue::await_change()) };
     let json = serde_json::to_value(&obj).map_err(|e| Error::Deploy(e.to_string()))?;
     let route = Route::from_json(kind, &json);
     let component = kind.kind().to_lowercase();
@@ -116,11 +116,11 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
     }
 
     // Validation and status (§3.4): the first offending backendRef decides ResolvedRefs.
-    let mut resolved = ("True", "ResolvedRefs".to_string(), String::new());
+    let mut validated = ("True", "ResolvedRefs".to_string(), String::new());
     'refs: for rule in &route.rules {
         for b in &rule.backend_refs {
             if b.kind != "Service" && b.kind != "ServiceImport" {
-                resolved = ("False", "InvalidKind".into(), b.kind.clone());
+                validated = ("False", "InvalidKind".into(), b.kind.clone());
                 break 'refs;
             }
             let exists = if b.is_import() {
@@ -129,11 +129,13 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
                 Api::<Service>::namespaced(ctx.kube.clone(), &b.namespace).get_opt(&b.name).await?.is_some()
             };
             if !exists {
-                resolved = ("False", "BackendNotFound".into(), format!("backendRef name: {}", b.name));
+                validated = ("False", "BackendNotFound".into(), format!("backendRef name: {}", b.name));
                 break 'refs;
             }
         }
     }
+    // What the model build finds wrong with an import overrides the validation's verdict.
+    let mut resolved = validated.clone();
     // Mode-3 imports are checked while the model is built.
     let mut mode3_failure: Option<Error> = None;
     for rule in &route.rules {
@@ -176,7 +178,10 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
             }
         }
     }
-    write_status(&ctx, &api, &obj, &route, &parents, &resolved).await?;
+    // `validateRoute` writes the validation's verdict first, so a route whose model build then
+    // fails on an import reads ResolvedRefs=True between the two writes of every retry
+    // (docs/controller.md, "Observed: ResolvedRefs flips on every retry").
+    write_status(&ctx, &api, &mut obj, &route, &parents, &validated).await?;
     // A dual-stack Service backend: the route is not accepted (`validateBackendRefsIpFamilies`).
     if dual_stack_backend(&route, &ctx).await? {
         let refused: Vec<Parent> = parents
@@ -186,12 +191,14 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
                 accepted: ("False", "UnsupportedValue", "Dual stack Service is not supported".into()),
             })
             .collect();
-        write_status(&ctx, &api, &obj, &route, &refused, &resolved).await?;
+        write_status(&ctx, &api, &mut obj, &route, &refused, &validated).await?;
         return Err(Error::Build(
             "Invalid IpFamilies, Lattice Target Group doesn't support dual stack ip addresses".into(),
         ));
     }
     if let Some(e) = mode3_failure {
+        // `setResolvedRefsFalse` after the failed build.
+        write_status(&ctx, &api, &mut obj, &route, &parents, &resolved).await?;
         ctx.event(
             obj_ref(&obj, kind),
             &component,
@@ -222,7 +229,7 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
                 .iter()
                 .map(|p| Parent { gateway: p.gateway.clone(), accepted: ("False", "Conflicted", why.clone()) })
                 .collect::<Vec<_>>();
-            write_status(&ctx, &api, &obj, &route, &conflicted, &resolved).await?;
+            write_status(&ctx, &api, &mut obj, &route, &conflicted, &resolved).await?;
             Ok(Requeue::await_change())
         }
         Ok(Deployed::Done { arn, dns }) => {
@@ -241,7 +248,7 @@ pub async fn reconcile(kind: RouteKind, obj: Arc<DynamicObject>, ctx: Arc<Contex
                 write_status(
                     &ctx,
                     &api,
-                    &obj,
+                    &mut obj,
                     &route,
                     &parents,
                     &("False", "BackendNotFound".into(), IMPORT_NOT_FOUND.into()),
@@ -291,10 +298,12 @@ fn gateway_listeners(gateway: &Value, section: Option<&str>, port: Option<i32>) 
         .collect()
 }
 
+/// Writes the route's parent statuses unless they are already stored, and keeps `obj`'s copy
+/// current, so that a second write in one reconcile compares against the first.
 async fn write_status(
     ctx: &Context,
     api: &Api<DynamicObject>,
-    obj: &DynamicObject,
+    obj: &mut DynamicObject,
     route: &Route,
     parents: &[Parent],
     resolved: &(&str, String, String),
@@ -332,8 +341,9 @@ async fn write_status(
     if strip(&obj.data["status"]["parents"]) == strip(&Value::Array(entries.clone())) {
         return Ok(());
     }
-    api.patch_status(&route.name, &PatchParams::default(), &Patch::Merge(&json!({"status": {"parents": entries}})))
-        .await?;
+    let status = json!({"status": {"parents": entries}});
+    api.patch_status(&route.name, &PatchParams::default(), &Patch::Merge(&status)).await?;
+    obj.data["status"]["parents"] = status["status"]["parents"].clone();
     Ok(())
 }
 

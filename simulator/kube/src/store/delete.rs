@@ -122,6 +122,12 @@ impl Store {
             let m = meta::meta_mut(&mut obj);
             m.insert("deletionTimestamp".into(), now.clone().into());
             m.insert("deletionGracePeriodSeconds".into(), 0.into());
+            // The first deletionTimestamp bumps a generation that is set, as the API server's
+            // `BeforeDelete` and `markAsDeleting` do, so controllers that watch through a
+            // generation-changed predicate see the deletion (docs/kube.md, "Deletion").
+            if let Some(generation) = m.get("generation").and_then(serde_json::Value::as_i64).filter(|g| *g > 0) {
+                m.insert("generation".into(), (generation + 1).into());
+            }
         }
         if rt.builtin == Some(Builtin::Namespace) {
             obj["status"] = json!({"phase": "Terminating", "conditions": [

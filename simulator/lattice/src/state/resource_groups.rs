@@ -92,7 +92,23 @@ fn in_partition(env: &Env, arn: &str) -> bool {
     region == Some(env.ctx.region.as_str()) && account == Some(env.ctx.account.as_str())
 }
 
-pub(crate) fn get_resources(part: &mut Partition, _env: &Env, input: &Input) -> Result<Value> {
+/// The record of the resource an ARN names, wherever it lives in the partition.
+fn common_of<'a>(part: &'a Partition, arn: &str) -> Option<&'a super::Common> {
+    let mut all = part
+        .service_networks
+        .values()
+        .map(|r| &r.common)
+        .chain(part.services.values().map(|r| &r.common))
+        .chain(part.listeners.values().map(|r| &r.common))
+        .chain(part.rules.values().map(|r| &r.common))
+        .chain(part.target_groups.values().map(|r| &r.common))
+        .chain(part.service_network_service_associations.values().map(|r| &r.common))
+        .chain(part.service_network_vpc_associations.values().map(|r| &r.common))
+        .chain(part.others.values().flat_map(|m| m.values().map(|r| &r.common)));
+    all.find(|c| c.arn == arn)
+}
+
+pub(crate) fn get_resources(part: &mut Partition, env: &Env, input: &Input) -> Result<Value> {
     let compliance = input.get("IncludeComplianceDetails").and_then(Value::as_bool).unwrap_or(false);
     if input.get("ExcludeCompliantResources").and_then(Value::as_bool).unwrap_or(false) && !compliance {
         return Err(Error::invalid("ExcludeCompliantResources can be set only with IncludeComplianceDetails"));
@@ -127,12 +143,16 @@ pub(crate) fn get_resources(part: &mut Partition, _env: &Env, input: &Input) -> 
     let filters = tag_filters(input)?;
     let types = strings(input, "ResourceTypeFilters");
     // Without an ARN list the answer is every tagged resource that passes all filters, in
-    // ARN order.
+    // ARN order. Like Lattice's lists, the search is eventually consistent: under an
+    // eventual-consistency fault it does not show resources created too recently.
+    let visible =
+        |arn: &str| env.ctx.hide_newer_than_ms.is_none() || common_of(part, arn).is_none_or(|c| env.visible(c));
     let mut matching = part
         .tags
         .iter()
         .filter(|(arn, _)| after.as_ref().is_none_or(|a| *arn > a))
         .filter(|(_, tags)| !tags.is_empty())
+        .filter(|(arn, _)| visible(arn))
         .filter(|(arn, _)| types.is_empty() || types.iter().any(|t| type_filter_matches(t, arn)))
         .filter(|(_, tags)| filters.iter().all(|f| f.matches(tags)))
         .peekable();
