@@ -293,16 +293,32 @@ fn the_aws_cli_drives_the_tagging_api() {
     assert!(served.stop(), "serve stops cleanly on SIGTERM");
 }
 
-/// boto3 speaks Smithy RPC v2 CBOR to the Tagging API (current botocore lists it first); the
-/// script records the protocol header of every request it sends.
+/// boto3 with the Tagging API's model narrowed to Smithy RPC v2 CBOR (through `AWS_DATA_PATH`):
+/// botocore lists `json` before `smithy-rpc-v2-cbor` in its own protocol preference, so by
+/// default it speaks awsJson1_1 to this service even though the model lists CBOR first. The
+/// script records the protocol header and content type of every request it sends.
 const BOTO3_SCRIPT: &str = r#"
-import json, sys
-import boto3
+import json, os, sys, tempfile
 endpoint, key, secret, region, arn = sys.argv[1:6]
-c = boto3.client("resourcegroupstaggingapi", endpoint_url=endpoint, region_name=region,
-                 aws_access_key_id=key, aws_secret_access_key=secret)
-protocols = []
-c.meta.events.register("before-send", lambda request, **kw: protocols.append(request.headers.get("smithy-protocol")))
+import botocore.session
+model = botocore.session.get_session().get_service_data("resourcegroupstaggingapi")
+model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
+data = tempfile.mkdtemp()
+version = os.path.join(data, "resourcegroupstaggingapi", model["metadata"]["apiVersion"])
+os.makedirs(version)
+with open(os.path.join(version, "service-2.json"), "w") as f:
+    json.dump(model, f)
+os.environ["AWS_DATA_PATH"] = data
+import boto3
+c = boto3.Session().client("resourcegroupstaggingapi", endpoint_url=endpoint, region_name=region,
+                           aws_access_key_id=key, aws_secret_access_key=secret)
+sent = []
+def seen(request, **kw):
+    h = request.headers
+    text = lambda v: v.decode() if isinstance(v, bytes) else v
+    sent.append([text(h.get("smithy-protocol")), text(h.get("Content-Type"))])
+c.meta.events.register("before-send", seen)
 c.tag_resources(ResourceARNList=[arn], Tags={"tier": "1"})
 found = c.get_resources(TagFilters=[{"Key": "tier", "Values": ["1"]}])
 try:
@@ -310,8 +326,7 @@ try:
     error = None
 except c.exceptions.InvalidParameterException as e:
     error = e.response["Error"]["Code"]
-print(json.dumps({"protocols": [p.decode() if isinstance(p, bytes) else p for p in protocols],
-                  "found": [m["ResourceARN"] for m in found["ResourceTagMappingList"]], "error": error}))
+print(json.dumps({"sent": sent, "found": [m["ResourceARN"] for m in found["ResourceTagMappingList"]], "error": error}))
 "#;
 
 #[test]
@@ -349,7 +364,8 @@ fn boto3_drives_the_tagging_api_over_rpc_v2_cbor() {
         .expect("python runs");
     assert!(out.status.success(), "boto3: {}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).expect("the script's JSON");
-    assert_eq!(report["protocols"], serde_json::json!(["rpc-v2-cbor", "rpc-v2-cbor", "rpc-v2-cbor"]), "{report}");
+    let cbor = serde_json::json!(["rpc-v2-cbor", "application/cbor"]);
+    assert_eq!(report["sent"], serde_json::json!([cbor, cbor, cbor]), "{report}");
     assert_eq!(report["found"], serde_json::json!([arn]));
     assert_eq!(report["error"], "InvalidParameterException");
     assert!(served.stop(), "serve stops cleanly on SIGTERM");

@@ -33,6 +33,10 @@ pub struct Args {
     /// `lattice` (`DISABLE_TAGGING_SERVICE_API=true`).
     #[arg(long, default_value = "resource-groups", value_name = "resource-groups|lattice")]
     tagging: sim_controller::TaggingApi,
+    /// Write each passed scenario's conformance record (canonical final Lattice state and
+    /// each controller's mutating calls) into this folder, one YAML file per scenario.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
     /// Write JUnit XML here.
     #[arg(long)]
     junit: Option<PathBuf>,
@@ -134,6 +138,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         profile: args.profile,
         tagging: args.tagging,
+        record: args.record,
         junit: args.junit,
         report: args.report,
         keep_bundles: args.keep_bundles,

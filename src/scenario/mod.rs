@@ -8,6 +8,7 @@ pub mod junit;
 pub mod lint;
 pub mod params;
 pub mod powers;
+pub mod record;
 pub mod replay;
 pub mod report;
 pub mod runner;

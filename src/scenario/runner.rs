@@ -31,6 +31,8 @@ pub struct RunOptions {
     pub report: PathBuf,
     /// Write a bundle for every scenario, passed or failed.
     pub keep_bundles: bool,
+    /// Write the conformance record of every passed scenario here (`--record DIR`).
+    pub record: Option<PathBuf>,
     pub concurrency: usize,
     /// How long an assertion waits for the world to stand still (`docs/scenarios.md#settling`);
     /// `None`: 15 s on virtual time, 3 s on wall-clock time.
@@ -76,6 +78,7 @@ impl Default for RunOptions {
             junit: None,
             report: PathBuf::from("target/latticelab-report"),
             keep_bundles: false,
+            record: None,
             concurrency: 8,
             settle: None,
             quiet: false,
@@ -479,13 +482,21 @@ async fn run_path(
             world.started_at = Some(tokio::time::Instant::now());
             Box::pin(async {})
         })
-        .after(move |_feature, _rule, scenario, finished, world| {
+        .after(move |feature, _rule, scenario, finished, world| {
             let hooks = after.clone();
             Box::pin(async move {
                 if let Some(started) = world.as_ref().and_then(|w| w.started_at) {
                     *hooks.simulated.lock().unwrap_or_else(|e| e.into_inner()) += started.elapsed().as_secs_f64();
                 }
                 let failure = failure_of(finished);
+                if let (Some(dir), None, Some(started)) =
+                    (&hooks.options.record, &failure, world.as_deref().and_then(|w| w.world.as_ref()))
+                {
+                    let record = super::record::of(started, &scenario.name);
+                    if let Err(e) = super::record::write(dir, &super::record::file_name(feature, scenario), &record) {
+                        eprintln!("latticelab: the record of {:?} could not be written: {e:#}", scenario.name);
+                    }
+                }
                 if let Some(world) = world.as_deref()
                     && (failure.is_some() || hooks.options.keep_bundles)
                 {

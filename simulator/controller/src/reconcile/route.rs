@@ -708,14 +708,18 @@ async fn deploy(route: &Route, parents: &[Parent], ctx: &Context) -> Result<Depl
             };
             let existing = existing_rules(ctx, &service_id, listener_id).await?;
             match existing.iter().find(|(_, m, _, _)| *m == rule.matched) {
-                Some((id, _, _, current_action)) => {
+                Some((id, _, current_priority, current_action)) => {
                     if current_action.as_ref() != Some(&action) {
+                        // The whole rule goes out, the match the model's and the priority the
+                        // existing rule's, so that no two rules conflict (`updateIfNeeded`).
                         ctx.lattice
                             .client
                             .update_rule()
                             .service_identifier(&service_id)
                             .listener_identifier(listener_id)
                             .rule_identifier(id)
+                            .r#match(to_lattice_match(&rule.matched))
+                            .priority(*current_priority)
                             .action(to_lattice_action(&action))
                             .send()
                             .await
@@ -940,12 +944,13 @@ async fn delete_service(route: &Route, ctx: &Context) -> Result<()> {
         .map_err(aws)?
         .items;
     for a in associations {
-        if let Some(aid) = a.id
+        // By ARN, as the real controller names it.
+        if let Some(arn) = a.arn
             && let Err(e) = ctx
                 .lattice
                 .client
                 .delete_service_network_service_association()
-                .service_network_service_association_identifier(&aid)
+                .service_network_service_association_identifier(&arn)
                 .send()
                 .await
         {

@@ -3,7 +3,8 @@
 //! - awsJson1_1: `POST /`, `X-Amz-Target: ResourceGroupsTaggingAPI_20170126.<Operation>`,
 //!   JSON in and out (the Go SDK and the Rust SDK);
 //! - Smithy RPC v2 CBOR: `POST /service/ResourceGroupsTaggingAPI_20170126/operation/<Operation>`
-//!   with `smithy-protocol: rpc-v2-cbor`, CBOR in and out (current botocore, so the aws CLI).
+//!   with `smithy-protocol: rpc-v2-cbor`, CBOR in and out (listed first by the model; botocore
+//!   speaks it when its model offers only it).
 //!
 //! Neither collides with a Lattice route: Lattice has no `POST /` and its paths start
 //! `/services`, not `/service`.
