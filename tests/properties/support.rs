@@ -262,7 +262,7 @@ pub fn lattice_write_calls(world: &World) -> Vec<String> {
         .journal()
         .entries()
         .iter()
-        .filter(|e| !e.operation.starts_with("Get") && !e.operation.starts_with("List"))
+        .filter(|e| !sim_lattice::state::Api::is_read_only(&e.operation))
         .map(|e| e.operation.clone())
         .collect()
 }

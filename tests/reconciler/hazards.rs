@@ -155,7 +155,8 @@ async fn h7_only_the_first_export_of_a_shared_service_follows_it() {
 #[tokio::test(start_paused = true)]
 async fn h8_cached_tags_hide_a_tag_change_for_a_minute() {
     for profile in PROFILES {
-        let w = world(profile).await;
+        // The cache of lookups exists in Lattice-tagging mode only (docs/controller.md#tag-caches).
+        let w = world_tagging_through(profile, sim_controller::TaggingApi::Lattice).await;
         let tg = exported(&w, A, "moved").await;
         // The import wants the export from a cluster whose tag nobody has (yet).
         imported(&w, B, "seeker", "moved", &[("application-networking.k8s.aws/aws-eks-cluster-name", "cluster-x")])

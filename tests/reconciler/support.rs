@@ -14,8 +14,14 @@ pub const VPC_B: &str = "vpc-0bbbbbbbbbbbbbbb2";
 pub const WITHIN: Duration = Duration::from_secs(300);
 
 pub async fn world(profile: &str) -> World {
+    world_tagging_through(profile, sim_controller::TaggingApi::default()).await
+}
+
+/// [`world`] with the controllers reading and writing tags through `tagging`.
+pub async fn world_tagging_through(profile: &str, tagging: sim_controller::TaggingApi) -> World {
     let mut config = WorldConfig::new(&[(A, VPC_A), (B, VPC_B)]);
     config.quirks = Quirks::profile(profile).unwrap();
+    config.tagging = tagging;
     let world = World::start(config).await.expect("world starts");
     world.service_network("my-hotel", &[A, B]).await.expect("service network");
     world

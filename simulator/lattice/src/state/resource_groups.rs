@@ -134,12 +134,7 @@ pub(crate) fn get_resources(part: &mut Partition, env: &Env, input: &Input) -> R
         Some(n @ 100..=500) => Some(n as usize),
         Some(n) => return Err(Error::field("TagsPerPage", format!("{n} is outside the allowed range 100..500"))),
     };
-    let after = match input.get("PaginationToken").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-        None => None,
-        Some(token) => {
-            Some(decode(token).ok_or_else(|| Error::field("PaginationToken", "is not a token this service issued"))?)
-        }
-    };
+    let after = after_token(input)?;
     let filters = tag_filters(input)?;
     let types = strings(input, "ResourceTypeFilters");
     // Without an ARN list the answer is every tagged resource that passes all filters, in
@@ -176,14 +171,20 @@ pub(crate) fn get_resources(part: &mut Partition, env: &Env, input: &Input) -> R
     Ok(json!({"ResourceTagMappingList": page, "PaginationToken": token}))
 }
 
+/// The key after which the page that the request's `PaginationToken` asks for starts; `None`
+/// for the first page (no token, or an empty one).
+fn after_token(input: &Input) -> Result<Option<String>> {
+    match input.get("PaginationToken").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(token) => {
+            decode(token).map(Some).ok_or_else(|| Error::field("PaginationToken", "is not a token this service issued"))
+        }
+    }
+}
+
 /// A page of sorted strings after the request's `PaginationToken`, under `member`.
 fn string_page(input: &Input, member: &str, items: impl IntoIterator<Item = String>) -> Result<Value> {
-    let after = match input.get("PaginationToken").and_then(Value::as_str).filter(|t| !t.is_empty()) {
-        None => None,
-        Some(token) => {
-            Some(decode(token).ok_or_else(|| Error::field("PaginationToken", "is not a token this service issued"))?)
-        }
-    };
+    let after = after_token(input)?;
     let mut rest = items.into_iter().filter(|k| after.as_ref().is_none_or(|a| k > a)).peekable();
     let page: Vec<String> = rest.by_ref().take(KEYS_PER_PAGE).collect();
     let token = match (rest.peek(), page.last()) {
