@@ -8,6 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use latticelab::backend::BackendOptions;
 use latticelab::scenario::runner::{RunOptions, run_blocking};
 use latticelab::world::external::Launch;
 use sim_controller::TaggingApi;
@@ -30,6 +31,10 @@ fn every_wall_clock_scenario_passes_with_the_real_controller() {
             external_controller: Some(Launch::Real(binary.clone())),
             tagging,
             report: tmp.path().join(mode),
+            backend_options: BackendOptions {
+                state_dir: tmp.path().join(format!("{mode}-state")),
+                ..BackendOptions::default()
+            },
             quiet: true,
             ..RunOptions::default()
         })

@@ -123,7 +123,7 @@ pub trait ClusterBackend: Send + Sync {
 pub type SharedBackend = Arc<dyn ClusterBackend>;
 
 /// Options of the real backends.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct BackendOptions {
     /// kubeconfig backend: the file (default: `$KUBECONFIG`, else `~/.kube/config`).
     pub kubeconfig: Option<PathBuf>,
@@ -140,6 +140,21 @@ pub struct BackendOptions {
     /// Embedded backend: serve each cluster on loopback with a kubeconfig of its own (under
     /// `state_dir/served`), for controllers that run as processes.
     pub serve_embedded: bool,
+}
+
+impl Default for BackendOptions {
+    /// What `latticelab run` uses without flags: state under `target/latticelab-backend`, so
+    /// nothing lands in the working directory.
+    fn default() -> Self {
+        Self {
+            kubeconfig: None,
+            contexts: Vec::new(),
+            kind_config: None,
+            state_dir: PathBuf::from("target/latticelab-backend"),
+            keep: false,
+            serve_embedded: false,
+        }
+    }
 }
 
 /// A backend of `kind` with `options`.
