@@ -87,3 +87,15 @@ impl Served {
         self.stop_ok()
     }
 }
+
+/// A test that ends without [`Served::stop`] (it does not test the shutdown, or it failed
+/// first) must not leave its `serve` running.
+impl Drop for Served {
+    fn drop(&mut self) {
+        let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner());
+        if matches!(child.try_wait(), Ok(None)) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
