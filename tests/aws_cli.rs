@@ -26,6 +26,20 @@ fn aws_cli() -> Option<PathBuf> {
     on_path.then(|| PathBuf::from("aws"))
 }
 
+/// The aws CLI, or `None` after printing why `test` is skipped; with
+/// `LATTICELAB_REQUIRE_AWS_CLI` (set by `.ci/run`) a missing CLI fails the test instead.
+fn aws_cli_or_skip(test: &str) -> Option<PathBuf> {
+    let cli = aws_cli();
+    if cli.is_none() {
+        assert!(
+            std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(),
+            "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found"
+        );
+        common::skipped(test, "no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
+    }
+    cli
+}
+
 struct Aws<'a> {
     cli: PathBuf,
     served: &'a Served,
@@ -87,14 +101,7 @@ fn id(v: &Value) -> String {
 
 #[test]
 fn the_aws_cli_drives_latticelab_serve() {
-    let Some(cli) = aws_cli() else {
-        assert!(
-            std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(),
-            "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found"
-        );
-        common::skipped("the_aws_cli_drives_latticelab_serve", "no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
-        return;
-    };
+    let Some(cli) = aws_cli_or_skip("the_aws_cli_drives_latticelab_serve") else { return };
     let served = Served::start();
     let aws = Aws::new(cli, &served);
     let vpc = "vpc-0a1b2c3d4e5f60718";
@@ -246,14 +253,7 @@ fn the_aws_cli_drives_latticelab_serve() {
 /// of `latticelab serve`, over the tags Lattice's own calls wrote.
 #[test]
 fn the_aws_cli_drives_the_tagging_api() {
-    let Some(cli) = aws_cli() else {
-        assert!(
-            std::env::var("LATTICELAB_REQUIRE_AWS_CLI").is_err(),
-            "LATTICELAB_REQUIRE_AWS_CLI is set but no aws CLI was found"
-        );
-        common::skipped("the_aws_cli_drives_the_tagging_api", "no aws CLI (set LATTICELAB_AWS_CLI or run .ci/run)");
-        return;
-    };
+    let Some(cli) = aws_cli_or_skip("the_aws_cli_drives_the_tagging_api") else { return };
     let served = Served::start();
     let lattice = Aws::new(cli.clone(), &served);
     let tagging = Aws::new(cli, &served).service("resourcegroupstaggingapi");
@@ -342,7 +342,7 @@ fn boto3_drives_the_tagging_api_over_rpc_v2_cbor() {
         return;
     }
     let served = Served::start();
-    let Some(cli) = aws_cli() else { panic!("boto3 without the aws CLI: .ci/run installs both") };
+    let Some(cli) = aws_cli_or_skip("boto3_drives_the_tagging_api_over_rpc_v2_cbor") else { return };
     let lattice = Aws::new(cli, &served);
     let config = r#"{"port":80,"protocol":"HTTP","vpcIdentifier":"vpc-0a1b2c3d4e5f60718"}"#;
     let tg = lattice.ok(&["create-target-group", "--name", "cbor", "--type", "IP", "--config", config]);

@@ -85,15 +85,7 @@ pub async fn controller(args: Args) -> anyhow::Result<ExitCode> {
         None => kube::Config::from_kubeconfig(&options).await.context("kubeconfig (KUBECONFIG or ~/.kube/config)")?,
     };
     let kube = kube::Client::try_from(kube_config).context("kube client")?;
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let clients = sim_controller::AwsClients {
-        lattice: aws_sdk_vpclattice::Client::from_conf(
-            sim_controller::sdk::lattice_config(&config).http_client(http.clone()).build(),
-        ),
-        tagging: aws_sdk_resourcegroupstagging::Client::from_conf(
-            sim_controller::sdk::tagging_config(&config).http_client(http).build(),
-        ),
-    };
+    let clients = sim_controller::sdk::clients(&config, aws_smithy_http_client::Builder::new().build_http());
     eprintln!(
         "latticelab: controller for cluster {} ({}) → Lattice {}, tags through {}",
         config.cluster_name,

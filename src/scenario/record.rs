@@ -23,9 +23,6 @@ static ID: LazyLock<Regex> =
 /// A rule name, `k8s-<unix seconds>-rule-<priority>`: its time is the wall clock's.
 static RULE_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\bk8s-\d+-rule-").expect("a valid regex"));
 
-/// The access-key prefix of a world's controllers (`AKIDLATTICELAB-<cluster>`).
-const CONTROLLER_KEY_PREFIX: &str = "AKIDLATTICELAB-";
-
 /// One scenario's record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -188,11 +185,6 @@ fn is_volatile(key: &str) -> bool {
     )
 }
 
-/// The controller a call came from, by its access key; `None` for the harness and observers.
-fn controller_of(caller: &str) -> Option<&str> {
-    caller.strip_prefix(CONTROLLER_KEY_PREFIX).filter(|c| *c != "HARNESS")
-}
-
 /// The record of a world at the end of its scenario.
 pub fn of(world: &World, scenario: &str) -> Record {
     let journal = world.sim.journal();
@@ -202,9 +194,13 @@ pub fn of(world: &World, scenario: &str) -> Record {
     }
     // The final state first: the calls' canonical inputs use the names it adds.
     let lattice = final_state(world, &mut names);
+    // Each cluster's controller signs with a key of its own; the harness's calls are not a
+    // controller's.
+    let controllers: BTreeMap<String, &str> =
+        world.clusters.iter().map(|c| (crate::world::access_key_of(&c.spec.name), c.spec.name.as_str())).collect();
     let mut calls: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     for e in journal.entries() {
-        let Some(controller) = controller_of(&e.caller) else { continue };
+        let Some(controller) = controllers.get(&e.caller) else { continue };
         if e.status >= 300 || Api::is_read_only(&e.operation) {
             continue;
         }

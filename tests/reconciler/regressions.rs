@@ -28,15 +28,7 @@ async fn regression_20_the_controller_talks_to_lattice_endpoint() {
     let mut config = sim_controller::ControllerConfig::new(A, VPC_A, "123456789012", "us-west-2");
     config.lattice_endpoint = Some(format!("http://{addr}"));
     config.tagging_endpoint = Some(format!("http://{addr}"));
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let clients = sim_controller::AwsClients {
-        lattice: aws_sdk_vpclattice::Client::from_conf(
-            sim_controller::sdk::lattice_config(&config).http_client(http.clone()).build(),
-        ),
-        tagging: aws_sdk_resourcegroupstagging::Client::from_conf(
-            sim_controller::sdk::tagging_config(&config).http_client(http).build(),
-        ),
-    };
+    let clients = sim_controller::sdk::clients(&config, aws_smithy_http_client::Builder::new().build_http());
     let _running = sim_controller::start(w.kube(A).unwrap(), clients, config).await;
     exported(&w, A, "reached").await;
 }

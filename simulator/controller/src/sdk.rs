@@ -52,3 +52,15 @@ pub fn tagging_config(config: &ControllerConfig) -> aws_sdk_resourcegroupstaggin
     }
     builder
 }
+
+/// Both clients of [`crate::AwsClients`] for `config` over one HTTP client (a socket to the
+/// configured endpoints).
+pub fn clients(
+    config: &ControllerConfig,
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+) -> crate::AwsClients {
+    crate::AwsClients {
+        lattice: aws_sdk_vpclattice::Client::from_conf(lattice_config(config).http_client(http.clone()).build()),
+        tagging: aws_sdk_resourcegroupstagging::Client::from_conf(tagging_config(config).http_client(http).build()),
+    }
+}
