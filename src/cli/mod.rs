@@ -1,6 +1,7 @@
 //! Command-line verbs. `main.rs` parses; each verb lives in its own module.
 
 mod controller;
+mod diff;
 mod replay;
 mod run;
 mod serve;
@@ -31,6 +32,9 @@ enum Command {
     /// environment the real controller reads (CLUSTER_NAME, CLUSTER_VPC_ID, AWS_ACCOUNT_ID,
     /// REGION, LATTICE_ENDPOINT, …).
     Controller(controller::Args),
+    /// Run random cases with the reference reconcilers and with an external controller (the
+    /// real one), and compare the canonical Lattice states they end in.
+    Diff(diff::Args),
 }
 
 impl Cli {
@@ -39,6 +43,7 @@ impl Cli {
             Command::Serve(args) => serve::serve(args).await,
             Command::Run(args) => run::run(args).await,
             Command::Controller(args) => controller::controller(args).await,
+            Command::Diff(args) => diff::diff(args).await,
             Command::Steps => steps::steps().await,
             Command::Replay(args) => replay::replay(args).await,
         };

@@ -10,235 +10,22 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use latticelab::random::case::{SERVICES, case, cluster_name, route_name};
+use latticelab::random::perform::{self, Pace};
+use latticelab::random::{Case, Faults, Op};
 use latticelab::world::World;
 use proptest::prelude::*;
 use serde_json::Value;
-use sim_core::{FaultKind, FaultPlan, FaultScope, FaultTrigger};
 
 use super::oracle::AN;
 use super::support::{self, Group, Seen, cases, run};
 
-const SERVICES: [&str; 2] = ["svc-0", "svc-1"];
 /// Virtual time allowed to converge once the faults stop: longer than the largest back-off
 /// step (1000 s, controller.md §3.5).
 const BOUND: Duration = Duration::from_secs(1500);
 
-#[derive(Clone, Debug)]
-enum Op {
-    /// Create or change a Service and its one EndpointSlice (endpoint churn).
-    PutService {
-        cluster: usize,
-        service: usize,
-        endpoints: Vec<u8>,
-    },
-    DeleteService {
-        cluster: usize,
-        service: usize,
-    },
-    PutExport {
-        cluster: usize,
-        service: usize,
-    },
-    DeleteExport {
-        cluster: usize,
-        service: usize,
-    },
-    /// The cluster's route imports `service`, optionally from one cluster only.
-    PutRoute {
-        cluster: usize,
-        service: usize,
-        from: Option<usize>,
-        weight: i32,
-    },
-    DeleteRoute {
-        cluster: usize,
-    },
-    DropWatches {
-        cluster: usize,
-    },
-    Pass {
-        secs: u64,
-    },
-}
-
-fn op(clusters: usize) -> impl Strategy<Value = Op> {
-    let c = 0..clusters;
-    let s = 0..SERVICES.len();
-    prop_oneof![
-        4 => (c.clone(), s.clone(), prop::collection::vec(1..6u8, 0..3))
-            .prop_map(|(cluster, service, endpoints)| Op::PutService { cluster, service, endpoints }),
-        1 => (c.clone(), s.clone()).prop_map(|(cluster, service)| Op::DeleteService { cluster, service }),
-        4 => (c.clone(), s.clone()).prop_map(|(cluster, service)| Op::PutExport { cluster, service }),
-        1 => (c.clone(), s.clone()).prop_map(|(cluster, service)| Op::DeleteExport { cluster, service }),
-        3 => (c.clone(), s, proptest::option::of(0..clusters), 1..100i32)
-            .prop_map(|(cluster, service, from, weight)| Op::PutRoute { cluster, service, from, weight }),
-        1 => c.clone().prop_map(|cluster| Op::DeleteRoute { cluster }),
-        1 => c.prop_map(|cluster| Op::DropWatches { cluster }),
-        2 => (1..40u64).prop_map(|secs| Op::Pass { secs }),
-    ]
-}
-
-/// Fault rates on both APIs while the operations run.
-#[derive(Clone, Debug)]
-struct Faults {
-    throttling: f64,
-    internal_errors: f64,
-    /// Lists hide resources younger than this many seconds.
-    eventual_consistency: Option<u64>,
-    kube_conflicts: f64,
-    kube_errors: f64,
-}
-
-fn faults() -> impl Strategy<Value = Faults> {
-    let rate = prop_oneof![Just(0.0), Just(0.05), Just(0.2)];
-    (rate.clone(), rate.clone(), proptest::option::of(prop_oneof![Just(5u64), Just(20)]), rate.clone(), rate).prop_map(
-        |(throttling, internal_errors, eventual_consistency, kube_conflicts, kube_errors)| Faults {
-            throttling,
-            internal_errors,
-            eventual_consistency,
-            kube_conflicts,
-            kube_errors,
-        },
-    )
-}
-
-#[derive(Clone, Debug)]
-struct Case {
-    seed: u64,
-    /// VPC index per cluster (clusters may share a VPC).
-    vpcs: Vec<usize>,
-    faults: Faults,
-    ops: Vec<Op>,
-}
-
-fn case() -> impl Strategy<Value = Case> {
-    (2..=5usize).prop_flat_map(|n| {
-        (any::<u64>(), prop::collection::vec(0..n, n), faults(), prop::collection::vec(op(n), 1..24))
-            .prop_map(|(seed, vpcs, faults, ops)| Case { seed, vpcs, faults, ops })
-    })
-}
-
-fn cluster_name(i: usize) -> String {
-    format!("c{i}")
-}
-
-fn route_name(cluster: usize) -> String {
-    format!("route-c{cluster}")
-}
-
-fn inject(world: &World, f: &Faults) {
-    let lattice = [
-        (FaultKind::Throttling { retry_after_secs: 1 }, f.throttling),
-        (FaultKind::InternalError { retry_after_secs: None }, f.internal_errors),
-    ];
-    for (kind, p) in lattice {
-        if p > 0.0 {
-            world.sim.add_fault(FaultPlan { scope: FaultScope::All, kind, trigger: FaultTrigger::Probability(p) });
-        }
-    }
-    if let Some(hide_secs) = f.eventual_consistency {
-        world.sim.add_fault(FaultPlan {
-            scope: FaultScope::All,
-            kind: FaultKind::EventualConsistency { hide_secs },
-            trigger: FaultTrigger::Probability(1.0),
-        });
-    }
-    for c in &world.clusters {
-        for verb in ["patch", "update"] {
-            if f.kube_conflicts > 0.0 {
-                c.sim().expect("embedded").add_fault(FaultPlan {
-                    scope: FaultScope::Matching(format!("{verb} *")),
-                    kind: FaultKind::Conflict,
-                    trigger: FaultTrigger::Probability(f.kube_conflicts),
-                });
-            }
-        }
-        if f.kube_errors > 0.0 {
-            c.sim().expect("embedded").add_fault(FaultPlan {
-                scope: FaultScope::All,
-                kind: FaultKind::InternalError { retry_after_secs: None },
-                trigger: FaultTrigger::Probability(f.kube_errors),
-            });
-        }
-    }
-}
-
-fn heal(world: &World) {
-    world.sim.clear_faults();
-    for c in &world.clusters {
-        c.sim().expect("embedded").clear_faults();
-    }
-}
-
-/// The harness is a client like any other: under injected API faults it tries again.
-async fn retrying<F, Fut>(what: &str, mut call: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    let mut last = None;
-    for _ in 0..50 {
-        match call().await {
-            Ok(()) => return,
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what}: {:#}", last.expect("an error"));
-}
-
-async fn apply(world: &World, cluster: &str, objects: Vec<Value>) {
-    for o in objects {
-        let text = o.to_string();
-        retrying(&format!("apply to {cluster}"), || async { world.apply(cluster, &text).await.map(|_| ()) }).await;
-    }
-}
-
-async fn delete(world: &World, cluster: &str, api_version: &str, kind: &str, name: &str) {
-    retrying(&format!("delete {kind} {name} in {cluster}"), || {
-        world.delete(cluster, api_version, kind, Some("default"), name)
-    })
-    .await;
-}
-
 async fn perform(world: &World, op: &Op) {
-    match op {
-        Op::PutService { cluster, service, endpoints } => {
-            let name = SERVICES[*service];
-            let addresses = endpoints.iter().map(|a| format!("10.{cluster}.{service}.{a}"));
-            let objects = support::http_service("default", name, addresses).to_vec();
-            apply(world, &cluster_name(*cluster), objects).await;
-        }
-        Op::DeleteService { cluster, service } => {
-            let (c, name) = (cluster_name(*cluster), SERVICES[*service]);
-            delete(world, &c, "discovery.k8s.io/v1", "EndpointSlice", &format!("{name}-1")).await;
-            delete(world, &c, "v1", "Service", name).await;
-        }
-        Op::PutExport { cluster, service } => {
-            apply(world, &cluster_name(*cluster), vec![support::export("default", SERVICES[*service], None, &[])])
-                .await;
-        }
-        Op::DeleteExport { cluster, service } => {
-            let api = "application-networking.k8s.aws/v1alpha1";
-            delete(world, &cluster_name(*cluster), api, "ServiceExport", SERVICES[*service]).await;
-        }
-        Op::PutRoute { cluster, service, from, weight } => {
-            let name = SERVICES[*service];
-            let annotations: BTreeMap<String, String> =
-                from.map(|f| (format!("{AN}aws-eks-cluster-name"), cluster_name(f))).into_iter().collect();
-            let objects = vec![
-                support::import("default", name, &annotations),
-                support::import_route("default", &route_name(*cluster), name, 80, *weight),
-            ];
-            apply(world, &cluster_name(*cluster), objects).await;
-        }
-        Op::DeleteRoute { cluster } => {
-            delete(world, &cluster_name(*cluster), "gateway.networking.k8s.io/v1", "HTTPRoute", &route_name(*cluster))
-                .await;
-        }
-        Op::DropWatches { cluster } => world.clusters[*cluster].sim().expect("embedded").drop_watches(),
-        Op::Pass { secs } => support::pass(*secs).await,
-    }
+    perform::perform(world, op, Pace::VIRTUAL).await.unwrap_or_else(|e| panic!("{op:?}: {e:#}"));
 }
 
 fn objects(world: &World, cluster: usize, group: &str, plural: &str) -> BTreeMap<String, Value> {
@@ -449,13 +236,13 @@ fn leftovers(world: &World, seen: &Seen) -> Vec<String> {
 async fn check(case: Case) -> Result<(), TestCaseError> {
     let clusters: Vec<(String, usize)> = case.vpcs.iter().enumerate().map(|(i, v)| (cluster_name(i), *v)).collect();
     let world = support::world(&clusters, case.seed, "fixed").await;
-    inject(&world, &case.faults);
+    perform::inject(&world, &case.faults).expect("embedded clusters take faults");
     for (step, op) in case.ops.iter().enumerate() {
         perform(&world, op).await;
         let problems = safety(&world, &Seen::of(&world).await);
         prop_assert!(problems.is_empty(), "seed {}: after step {step} ({op:?}): {problems:?}", case.seed);
     }
-    heal(&world);
+    perform::heal(&world);
     let converged = world
         .eventually(BOUND, || async {
             let seen = Seen::of(&world).await;
@@ -472,18 +259,7 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
         diagnosis(&world)
     );
 
-    // Delete everything, routes first (an export whose group a rule uses waits for it, §2.7).
-    for i in 0..world.clusters.len() {
-        perform(&world, &Op::DeleteRoute { cluster: i }).await;
-    }
-    for i in 0..world.clusters.len() {
-        for (s, name) in SERVICES.iter().enumerate() {
-            perform(&world, &Op::DeleteExport { cluster: i, service: s }).await;
-            perform(&world, &Op::DeleteService { cluster: i, service: s }).await;
-            let api = "application-networking.k8s.aws/v1alpha1";
-            delete(&world, &cluster_name(i), api, "ServiceImport", name).await;
-        }
-    }
+    perform::delete_everything(&world).await.expect("everything is deleted");
     let cleaned = world
         .eventually(BOUND, || async {
             let left = leftovers(&world, &Seen::of(&world).await);
@@ -501,11 +277,11 @@ async fn check(case: Case) -> Result<(), TestCaseError> {
 async fn outcome(case: Case) -> (Value, Value) {
     let clusters: Vec<(String, usize)> = case.vpcs.iter().enumerate().map(|(i, v)| (cluster_name(i), *v)).collect();
     let world = support::world(&clusters, case.seed, "fixed").await;
-    inject(&world, &case.faults);
+    perform::inject(&world, &case.faults).expect("embedded clusters take faults");
     for op in &case.ops {
         perform(&world, op).await;
     }
-    heal(&world);
+    perform::heal(&world);
     support::pass(600).await;
     (world.lattice_state(), latticelab::scenario::bundle::journal(&world))
 }

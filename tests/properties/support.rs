@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use latticelab::world::{World, WorldConfig};
+use latticelab::world::World;
 use serde_json::{Value, json};
 use sim_controller::Quirks;
 
@@ -26,49 +26,17 @@ pub fn run<T>(case: impl std::future::Future<Output = T>) -> T {
         .block_on(case)
 }
 
-pub fn vpc(index: usize) -> String {
-    format!("vpc-{:017x}", index + 1)
-}
+pub use latticelab::random::objects::{export, http_service, import, import_route, lattice_service, vpc};
 
-pub const NETWORK: &str = "props-net";
-
-/// A world of `clusters` (`name`, VPC index), one service network associated with every VPC,
-/// and in every cluster the GatewayClass and the Gateway of that network.
+/// A world of `clusters` (`name`, VPC index) with the reference controllers of `profile`,
+/// one service network associated with every VPC, and in every cluster the GatewayClass and
+/// the Gateway of that network.
 pub async fn world(clusters: &[(String, usize)], seed: u64, profile: &str) -> World {
-    let specs: Vec<(String, String)> = clusters.iter().map(|(n, v)| (n.clone(), vpc(*v))).collect();
-    let refs: Vec<(&str, &str)> = specs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    let mut config = WorldConfig::new(&refs);
-    config.seed = seed;
+    let mut config = latticelab::random::objects::config(clusters, seed);
     config.quirks = Quirks::profile(profile).expect("a profile");
     let world = World::start(config).await.expect("the world starts");
-    let lattice = world.lattice();
-    let sn = lattice.create_service_network().name(NETWORK).send().await.expect("CreateServiceNetwork");
-    let mut vpcs: Vec<&String> = specs.iter().map(|(_, v)| v).collect();
-    vpcs.dedup();
-    vpcs.sort();
-    vpcs.dedup();
-    for v in vpcs {
-        lattice
-            .create_service_network_vpc_association()
-            .service_network_identifier(sn.id().unwrap_or_default())
-            .vpc_identifier(v)
-            .send()
-            .await
-            .expect("CreateServiceNetworkVpcAssociation");
-    }
-    for (name, _) in &specs {
-        apply(&world, name, &gateway()).await;
-    }
+    latticelab::random::objects::furnish(&world).await.expect("the world is furnished");
     world
-}
-
-fn gateway() -> Vec<Value> {
-    vec![
-        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "amazon-vpc-lattice"},
-         "spec": {"controllerName": "application-networking.k8s.aws/gateway-api-controller"}}),
-        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {"name": NETWORK},
-         "spec": {"gatewayClassName": "amazon-vpc-lattice", "listeners": [{"name": "http", "protocol": "HTTP", "port": 80}]}}),
-    ]
 }
 
 /// Applies each value (one object) in order.
@@ -132,55 +100,6 @@ pub fn slice(namespace: &str, service: &str, index: usize, slice: &oracle::Slice
            "metadata": {"name": format!("{service}-{index}"), "namespace": namespace,
                         "labels": {"kubernetes.io/service-name": service}},
            "addressType": "IPv4", "ports": ports, "endpoints": endpoints})
-}
-
-/// A federated ServiceExport: legacy mode with an optional `port` annotation, or
-/// `exportedPorts` (`port`, `routeType`).
-pub fn export(namespace: &str, name: &str, port_annotation: Option<&str>, exported: &[(i32, &str)]) -> Value {
-    let mut annotations = json!({format!("{AN}federation"): "amazon-vpc-lattice"});
-    if let Some(a) = port_annotation {
-        annotations[format!("{AN}port")] = json!(a);
-    }
-    let mut o = json!({"apiVersion": "application-networking.k8s.aws/v1alpha1", "kind": "ServiceExport",
-                       "metadata": {"name": name, "namespace": namespace, "annotations": annotations}});
-    if !exported.is_empty() {
-        let ports: Vec<Value> = exported.iter().map(|(p, t)| json!({"port": p, "routeType": t})).collect();
-        o["spec"] = json!({"exportedPorts": ports});
-    }
-    o
-}
-
-/// A Service `http` 80 → 8080 and its one EndpointSlice, one ready endpoint per address.
-pub fn http_service(namespace: &str, name: &str, addresses: impl IntoIterator<Item = String>) -> [Value; 2] {
-    let port = oracle::ServicePort { name: "http".into(), port: 80, target: oracle::TargetPort::Number(8080) };
-    let endpoints = oracle::Slice {
-        ports: vec![oracle::SlicePort { name: "http".into(), port: 8080 }],
-        endpoints: addresses
-            .into_iter()
-            .map(|a| oracle::Endpoint { addresses: vec![a], ready: Some(true), terminating: None })
-            .collect(),
-    };
-    [service(namespace, name, &[port]), slice(namespace, name, 1, &endpoints)]
-}
-
-/// A ServiceImport with these annotations (full keys).
-pub fn import(namespace: &str, name: &str, annotations: &BTreeMap<String, String>) -> Value {
-    json!({"apiVersion": "application-networking.k8s.aws/v1alpha1", "kind": "ServiceImport",
-           "metadata": {"name": name, "namespace": namespace, "annotations": annotations},
-           "spec": {"type": "ClusterSetIP", "ports": [{"port": 80, "protocol": "TCP"}]}})
-}
-
-/// An HTTPRoute with one rule and one ServiceImport backendRef.
-pub fn import_route(namespace: &str, name: &str, import: &str, port: i32, weight: i32) -> Value {
-    json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-           "metadata": {"name": name, "namespace": namespace},
-           "spec": {"parentRefs": [{"name": NETWORK, "namespace": "default", "sectionName": "http"}],
-                    "rules": [{"backendRefs": [{"kind": "ServiceImport", "name": import, "port": port, "weight": weight}]}]}})
-}
-
-/// The Lattice service name of a route (controller.md §1.4; names here are short).
-pub fn lattice_service(route: &str, namespace: &str) -> String {
-    format!("{route}-{namespace}")
 }
 
 /// A target group as the properties compare them.

@@ -60,6 +60,15 @@ impl std::str::FromStr for TaggingApi {
     }
 }
 
+impl std::fmt::Display for TaggingApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TaggingApi::ResourceGroups => "resource-groups",
+            TaggingApi::Lattice => "lattice",
+        })
+    }
+}
+
 impl TaggingApi {
     /// The value the real controller reads from `DISABLE_TAGGING_SERVICE_API`.
     pub fn disable_tagging_service_api(self) -> bool {

@@ -136,6 +136,37 @@ async fn watcher_and_reflector_relist_after_410() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A streaming list (`sendInitialEvents=true`) starts with the whole current state even when
+/// it names a version: client-go replaces its informer's cache with what comes before the
+/// bookmark (docs/kube.md, "Watches").
+#[tokio::test(start_paused = true)]
+async fn a_streaming_list_that_names_a_version_starts_with_the_whole_state() -> anyhow::Result<()> {
+    use kube::api::{WatchEvent, WatchParams};
+    let c = cluster("a");
+    let cms: Api<ConfigMap> = Api::default_namespaced(c.client());
+    cms.create(&PostParams::default(), &config_map("one")).await?;
+    let since = cms.list(&ListParams::default()).await?.metadata.resource_version.unwrap_or_default();
+    cms.create(&PostParams::default(), &config_map("two")).await?;
+
+    let stream = cms.watch(&WatchParams::streaming_lists().timeout(5), &since).await?;
+    let events: Vec<WatchEvent<ConfigMap>> = stream.try_collect().await?;
+    let added: Vec<String> = events
+        .iter()
+        .take_while(|e| !matches!(e, WatchEvent::Bookmark(_)))
+        .filter_map(|e| match e {
+            WatchEvent::Added(cm) => Some(cm.name_any()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(added, ["one", "two"], "the initial events are the whole state: {events:?}");
+    let end = events.iter().find_map(|e| match e {
+        WatchEvent::Bookmark(b) => Some(b.metadata.annotations.get("k8s.io/initial-events-end").cloned()),
+        _ => None,
+    });
+    assert_eq!(end, Some(Some("true".to_string())), "then the bookmark that ends them: {events:?}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn watch_sees_selector_transitions_and_deletions() -> anyhow::Result<()> {
     let c = cluster("a");

@@ -146,6 +146,12 @@ pub fn serve(cluster: Cluster, request: WatchRequest) -> ApiResult<Response> {
     let mut initial: Vec<Bytes> = Vec::new();
     let (start_rv, receiver) = {
         let store = cluster.store();
+        // A watch that asks for initial events gets the whole current state, whatever version
+        // it names: `resourceVersionMatch=NotOlderThan` only says how old that state may not
+        // be. client-go's streaming list replaces its informer's store with what comes before
+        // the bookmark, so a backlog alone would empty its cache of every object that did not
+        // change since (docs/kube.md, "Watches").
+        let since = if request.send_initial_events { None } else { since };
         match since {
             None => {
                 let query = ListQuery {

@@ -1,0 +1,156 @@
+//! `latticelab diff`: the differential between the reference reconcilers and an external
+//! controller (the real one) on random cases — a line per case, the first difference of each
+//! disagreement, a summary, and for each disagreeing case its case file, both outcomes and
+//! the controllers' logs (docs/differential.md).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::random::Case;
+use crate::random::diff::{self, DiffOptions, Verdict};
+use crate::world::external::Launch;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The controller to hold the reference to: `real:PATH` (the real controller's binary)
+    /// or `external:CMD ARGS…`.
+    #[arg(long, value_name = "real:PATH|external:CMD", value_parser = launch)]
+    controller: Launch,
+    /// How many cases to run.
+    #[arg(long, default_value_t = 200)]
+    cases: u64,
+    /// The seed the cases are drawn from.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The index of the first case (to resume, or to re-run one: `--first 17 --cases 1`).
+    #[arg(long, default_value_t = 0)]
+    first: u64,
+    /// Run the case in this file (as a disagreement's `case.yaml` holds it) instead.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["cases", "first"])]
+    case: Option<PathBuf>,
+    /// The reference reconcilers' profile.
+    #[arg(long, default_value = "v2.1.3")]
+    profile: String,
+    /// Where both sides read and write tags: `resource-groups` or `lattice`.
+    #[arg(long, default_value = "resource-groups", value_name = "resource-groups|lattice")]
+    tagging: sim_controller::TaggingApi,
+    /// Where disagreements, kubeconfigs and controller logs go.
+    #[arg(long, default_value = "target/latticelab-diff")]
+    report: PathBuf,
+}
+
+fn launch(s: &str) -> Result<Launch, String> {
+    Launch::parse(s.trim()).unwrap_or_else(|| Err(format!("{s:?} is neither real:PATH nor external:CMD")))
+}
+
+fn read_case(path: &Path) -> anyhow::Result<Case> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let de = serde_yaml_ng::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let at = e.path().to_string();
+        anyhow::anyhow!("{}: at {at}: {}", path.display(), e.into_inner())
+    })
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// Writes what a disagreeing case needs to be looked at and run again.
+fn keep(dir: &Path, case: &Case, verdict: &Verdict) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for (file, text) in [
+        ("case.yaml", serde_yaml_ng::to_string(case)?),
+        ("reference.yaml", serde_yaml_ng::to_string(&verdict.reference)?),
+        ("external.yaml", serde_yaml_ng::to_string(&verdict.external)?),
+        ("external-journal.yaml", serde_yaml_ng::to_string(&verdict.external_journal)?),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// How many resources a canonical state holds, of every kind (tags are not resources).
+fn resources(state: &serde_json::Value) -> usize {
+    let kinds = state.as_object().into_iter().flatten().filter(|(kind, _)| *kind != "tags");
+    kinds.filter_map(|(_, r)| r.as_object()).map(|r| r.len()).sum()
+}
+
+pub async fn diff(args: Args) -> anyhow::Result<ExitCode> {
+    sim_controller::Quirks::profile(&args.profile).map_err(anyhow::Error::msg)?;
+    let cases: Vec<(String, Case)> = match &args.case {
+        Some(path) => vec![(path.display().to_string(), read_case(path)?)],
+        None => {
+            (args.first..args.first + args.cases).map(|i| (format!("case {i}"), Case::draw(args.seed, i))).collect()
+        }
+    };
+    let options = DiffOptions {
+        launch: args.controller.clone(),
+        profile: args.profile.clone(),
+        tagging: args.tagging,
+        state_dir: args.report.clone(),
+    };
+    println!(
+        "latticelab diff: {} case(s) of seed {}, the reference (profile {}) against {}, tagging through {}",
+        cases.len(),
+        args.seed,
+        args.profile,
+        args.controller,
+        args.tagging
+    );
+    let (mut agreed, mut disagreed, mut failed) = (0, 0, 0);
+    let (mut reference_time, mut external_time) = (Duration::ZERO, Duration::ZERO);
+    for (name, drawn) in cases {
+        let case = diff::without_faults(drawn);
+        let slug = name.replace(' ', "-").replace(['/', '.'], "_");
+        let dir = args.report.join(&slug);
+        let logs = dir.join("controllers");
+        let options = options.clone();
+        let run = case.clone();
+        let result = tokio::task::spawn_blocking(move || diff::run_case(&run, &options, logs)).await?;
+        let shape = format!("{} clusters, {} operations", case.vpcs.len(), case.ops.len());
+        match result {
+            Ok(verdict) => {
+                reference_time += verdict.reference_time;
+                external_time += verdict.external_time;
+                let times =
+                    format!("reference {}, external {}", secs(verdict.reference_time), secs(verdict.external_time));
+                let choices = diff::choices(&case, &verdict.reference, &verdict.external);
+                let loosely = match choices.as_slice() {
+                    [] => String::new(),
+                    some => format!("; the forwards of {} are a choice", some.join(", ")),
+                };
+                let made = resources(&verdict.reference.converged);
+                if verdict.agrees() {
+                    agreed += 1;
+                    println!("{name} ({shape}, {made} resources): agree ({times}{loosely})");
+                    // Nothing to look at: the logs of an agreeing case go.
+                    let _ = std::fs::remove_dir_all(&dir);
+                } else {
+                    disagreed += 1;
+                    println!("{name} ({shape}, {made} resources): DISAGREE ({times}{loosely}); see {}", dir.display());
+                    for (moment, what) in &verdict.disagreements {
+                        println!("  {moment}: {what}");
+                    }
+                    keep(&dir, &case, &verdict)?;
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{name} ({shape}): FAILED: {e:#}; see {}", dir.display());
+                std::fs::create_dir_all(&dir).ok();
+                std::fs::write(dir.join("case.yaml"), serde_yaml_ng::to_string(&case)?).ok();
+            }
+        }
+    }
+    println!(
+        "latticelab diff: {agreed} agree, {disagreed} disagree, {failed} failed; reference {}, external {}",
+        secs(reference_time),
+        secs(external_time)
+    );
+    Ok(if disagreed == 0 && failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
