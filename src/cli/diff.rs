@@ -17,8 +17,12 @@ use crate::world::external::Launch;
 pub struct Args {
     /// The controller to hold the reference to: `real:PATH` (the real controller's binary)
     /// or `external:CMD ARGS…`.
-    #[arg(long, value_name = "real:PATH|external:CMD", value_parser = launch)]
-    controller: Launch,
+    #[arg(long, value_name = "real:PATH|external:CMD", value_parser = launch, required_unless_present = "judge")]
+    controller: Option<Launch>,
+    /// Compare the outcomes kept in these disagreement folders again, with the comparison of
+    /// this latticelab, without running anything.
+    #[arg(long, value_name = "DIR", num_args = 1.., conflicts_with_all = ["case", "controller"])]
+    judge: Vec<PathBuf>,
     /// How many cases to run.
     #[arg(long, default_value_t = 200)]
     cases: u64,
@@ -37,6 +41,9 @@ pub struct Args {
     /// Where both sides read and write tags: `resource-groups` or `lattice`.
     #[arg(long, default_value = "resource-groups", value_name = "resource-groups|lattice")]
     tagging: sim_controller::TaggingApi,
+    /// Seconds the external world has to agree with the reference at each moment.
+    #[arg(long, value_name = "SECONDS", default_value_t = diff::EXTERNAL_BOUND.as_secs())]
+    within: u64,
     /// Where disagreements, kubeconfigs and controller logs go.
     #[arg(long, default_value = "target/latticelab-diff")]
     report: PathBuf,
@@ -46,7 +53,7 @@ fn launch(s: &str) -> Result<Launch, String> {
     Launch::parse(s.trim()).unwrap_or_else(|| Err(format!("{s:?} is neither real:PATH nor external:CMD")))
 }
 
-fn read_case(path: &Path) -> anyhow::Result<Case> {
+fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let de = serde_yaml_ng::Deserializer::from_str(&text);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -80,34 +87,64 @@ fn resources(state: &serde_json::Value) -> usize {
     kinds.filter_map(|(_, r)| r.as_object()).map(|r| r.len()).sum()
 }
 
-pub async fn diff(args: Args) -> anyhow::Result<ExitCode> {
-    sim_controller::Quirks::profile(&args.profile).map_err(anyhow::Error::msg)?;
-    let cases: Vec<(String, Case)> = match &args.case {
-        Some(path) => vec![(path.display().to_string(), read_case(path)?)],
-        None => {
-            (args.first..args.first + args.cases).map(|i| (format!("case {i}"), Case::draw(args.seed, i))).collect()
+/// `--judge`: each kept disagreement compared again.
+fn judge(dirs: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut disagreeing = 0;
+    for dir in dirs {
+        let case: Case = read_yaml(&dir.join("case.yaml"))?;
+        let reference: diff::Outcome = read_yaml(&dir.join("reference.yaml"))?;
+        let external: diff::Outcome = read_yaml(&dir.join("external.yaml"))?;
+        let differences = diff::compare(&case, &reference, &external);
+        let choices = diff::choices(&case, &reference, &external);
+        if differences.is_empty() {
+            println!("{}: agree (set apart as choices: {})", dir.display(), choices.join(", "));
+        } else {
+            disagreeing += 1;
+            println!("{}: DISAGREE", dir.display());
+            for (moment, what) in &differences {
+                println!("  {moment}: {what}");
+            }
         }
+    }
+    Ok(if disagreeing == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+pub async fn diff(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.judge.is_empty() {
+        return judge(&args.judge);
+    }
+    let Some(controller) = args.controller.clone() else { anyhow::bail!("--controller is needed to run cases") };
+    sim_controller::Quirks::profile(&args.profile).map_err(anyhow::Error::msg)?;
+    // (what the case is called, the folder it is kept in, the case)
+    let cases: Vec<(String, String, Case)> = match &args.case {
+        Some(path) => {
+            let stem = path.file_stem().map_or("case".into(), |s| s.to_string_lossy().into_owned());
+            vec![(path.display().to_string(), format!("from-{stem}"), read_yaml(path)?)]
+        }
+        None => (args.first..args.first + args.cases)
+            .map(|i| (format!("case {i}"), format!("case-{i}"), Case::draw(args.seed, i)))
+            .collect(),
     };
     let options = DiffOptions {
-        launch: args.controller.clone(),
+        launch: controller.clone(),
         profile: args.profile.clone(),
         tagging: args.tagging,
         state_dir: args.report.clone(),
+        within: Duration::from_secs(args.within),
     };
     println!(
         "latticelab diff: {} case(s) of seed {}, the reference (profile {}) against {}, tagging through {}",
         cases.len(),
         args.seed,
         args.profile,
-        args.controller,
+        controller,
         args.tagging
     );
-    let (mut agreed, mut disagreed, mut failed) = (0, 0, 0);
+    let (mut agreed, mut with_choices, mut disagreed, mut failed) = (0, 0, 0, 0);
     let (mut reference_time, mut external_time) = (Duration::ZERO, Duration::ZERO);
-    for (name, drawn) in cases {
+    for (name, folder, drawn) in cases {
         let case = diff::without_faults(drawn);
-        let slug = name.replace(' ', "-").replace(['/', '.'], "_");
-        let dir = args.report.join(&slug);
+        let dir = args.report.join(folder);
         let logs = dir.join("controllers");
         let options = options.clone();
         let run = case.clone();
@@ -122,11 +159,12 @@ pub async fn diff(args: Args) -> anyhow::Result<ExitCode> {
                 let choices = diff::choices(&case, &verdict.reference, &verdict.external);
                 let loosely = match choices.as_slice() {
                     [] => String::new(),
-                    some => format!("; the forwards of {} are a choice", some.join(", ")),
+                    some => format!("; set apart as choices: {}", some.join(", ")),
                 };
                 let made = resources(&verdict.reference.converged);
                 if verdict.agrees() {
                     agreed += 1;
+                    with_choices += usize::from(!choices.is_empty());
                     println!("{name} ({shape}, {made} resources): agree ({times}{loosely})");
                     // Nothing to look at: the logs of an agreeing case go.
                     let _ = std::fs::remove_dir_all(&dir);
@@ -148,7 +186,7 @@ pub async fn diff(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     println!(
-        "latticelab diff: {agreed} agree, {disagreed} disagree, {failed} failed; reference {}, external {}",
+        "latticelab diff: {agreed} agree ({with_choices} with choices set apart), {disagreed} disagree, {failed} failed; reference {}, external {}",
         secs(reference_time),
         secs(external_time)
     );

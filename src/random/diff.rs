@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ambiguity;
@@ -24,9 +24,9 @@ use crate::world::external::{External, Launch};
 const REFERENCE_QUIET: Duration = Duration::from_secs(1100);
 /// Virtual time a reference world has to stand still that long.
 const REFERENCE_BOUND: Duration = Duration::from_secs(6000);
-/// Wall-clock time an external world has to reach the reference's state (its controllers
-/// retry on back-off steps of their own).
-const EXTERNAL_BOUND: Duration = Duration::from_secs(120);
+/// Wall-clock time an external world has, by default, to reach the reference's state (its
+/// controllers retry on back-off steps of their own).
+pub const EXTERNAL_BOUND: Duration = Duration::from_secs(120);
 /// Wall-clock time an external world must hold the reference's state before it counts.
 const EXTERNAL_QUIET: Duration = Duration::from_secs(3);
 
@@ -39,10 +39,12 @@ pub struct DiffOptions {
     pub tagging: sim_controller::TaggingApi,
     /// Kubeconfigs and controller logs go here.
     pub state_dir: PathBuf,
+    /// How long the external world has to agree at each moment.
+    pub within: Duration,
 }
 
 /// The canonical Lattice state at each moment the differential compares.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// Once the world has settled after the case's operations.
     pub converged: Value,
@@ -118,10 +120,10 @@ pub async fn reference(case: &Case, options: &DiffOptions) -> anyhow::Result<Out
 }
 
 /// Waits until the external world agrees with `want` (see [`differences`]) and has stood
-/// still for [`EXTERNAL_QUIET`], or gives up at [`EXTERNAL_BOUND`]; returns what it holds then.
-async fn reach(world: &World, case: &Case, want: &Value) -> anyhow::Result<Value> {
+/// still for [`EXTERNAL_QUIET`], or gives up after `within`; returns what it holds then.
+async fn reach(world: &World, case: &Case, want: &Value, within: Duration) -> anyhow::Result<Value> {
     let held = world
-        .eventually(EXTERNAL_BOUND, || async {
+        .eventually(within, || async {
             if let Some(why) = world.exited_controller() {
                 // No later check can pass: the bound would only be waited out.
                 return Ok(Err(why));
@@ -161,9 +163,9 @@ pub async fn external(
         for op in &case.ops {
             perform::perform(&world, op, Pace::WALL_CLOCK).await?;
         }
-        let converged = reach(&world, case, &want.converged).await?;
+        let converged = reach(&world, case, &want.converged, options.within).await?;
         perform::delete_everything(&world).await?;
-        let cleaned = reach(&world, case, &want.cleaned).await?;
+        let cleaned = reach(&world, case, &want.cleaned, options.within).await?;
         anyhow::Ok(Outcome { converged, cleaned })
     }
     .await;
@@ -196,9 +198,11 @@ pub fn compare(case: &Case, reference: &Outcome, external: &Outcome) -> Vec<(&'s
         .collect()
 }
 
-/// The routes (Lattice services) whose outcome was a choice, once the world had converged.
+/// The routes (Lattice services) and target groups whose outcome was a choice, once the
+/// world had converged.
 pub fn choices(case: &Case, reference: &Outcome, external: &Outcome) -> Vec<String> {
-    ambiguity::choices(case, &[&reference.converged, &external.converged]).into_keys().collect()
+    let found = ambiguity::choices(case, &[&reference.converged, &external.converged]);
+    found.routes.into_keys().chain(found.groups).collect()
 }
 
 /// The first difference, in the words of this comparison.
