@@ -49,3 +49,34 @@ fn every_wall_clock_scenario_passes_with_the_real_controller() {
         assert!(outcome.passed(), "tagging {mode}: {:?}", outcome.failures);
     }
 }
+
+/// The differential on a few random cases (docs/differential.md): the reference reconcilers
+/// and the real controller end in the same canonical Lattice states, once settled and once
+/// everything is deleted, up to the choices timing and ids make.
+#[test]
+fn the_reference_and_the_real_controller_agree_on_random_cases() {
+    use latticelab::random::Case;
+    use latticelab::random::diff::{self, DiffOptions};
+    let Some(binary) = std::env::var_os("LATTICELAB_REAL_CONTROLLER").map(PathBuf::from) else {
+        common::skipped(
+            "the_reference_and_the_real_controller_agree_on_random_cases",
+            "LATTICELAB_REAL_CONTROLLER is not set (the path of a real controller binary built from its own repository)",
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let options = DiffOptions {
+        launch: Launch::Real(binary),
+        profile: "v2.1.3".into(),
+        tagging: TaggingApi::default(),
+        state_dir: tmp.path().to_path_buf(),
+        within: diff::EXTERNAL_BOUND,
+    };
+    let cases: u64 = std::env::var("LATTICELAB_DIFF_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
+    for index in 0..cases {
+        let case = diff::without_faults(Case::draw(0, index));
+        let verdict = diff::run_case(&case, &options, tmp.path().join(format!("case-{index}")))
+            .unwrap_or_else(|e| panic!("case {index}: {e:#}"));
+        assert!(verdict.agrees(), "case {index}: {:?}\n{case:#?}", verdict.disagreements);
+    }
+}
