@@ -223,3 +223,33 @@ fn a_scenario_runs_against_real_controller_processes() {
         assert!(text.contains("health probe listener on 127.0.0.1:"), "given its ports: {}: {text}", log.display());
     }
 }
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+/// A serve killed outright (SIGKILL: no destructor runs) takes its controllers with it
+/// (docs/external-controllers.md, "Lifetime").
+#[tokio::test]
+async fn a_killed_serve_leaves_no_controller_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let mut serve = Serve::start(&state, "external:sh -c 'echo $$ > \"$HOME/pid\"; exec sleep 600'", &[]);
+    assert_eq!(serve.first_line.as_deref(), Some("ready"), "{}", serve.stderr());
+    let pid_file = state.join("home-cluster-a/pid");
+    let pid = sim_core::eventually(Duration::from_secs(20), || async {
+        std::fs::read_to_string(&pid_file).map(|p| p.trim().to_string()).map_err(|e| e.to_string())
+    })
+    .await
+    .expect("the controller wrote its pid");
+    assert!(running(&pid), "the controller runs while serve does");
+    serve.child.kill().unwrap();
+    serve.child.wait().unwrap();
+    let gone = sim_core::eventually(Duration::from_secs(20), || async {
+        if running(&pid) { Err(format!("process {pid} still runs")) } else { Ok(()) }
+    })
+    .await;
+    assert!(gone.is_ok(), "{gone:?}");
+}

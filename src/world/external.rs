@@ -226,8 +226,22 @@ impl ExternalProcess {
             .with_context(|| format!("cannot open {}", log.display()))?;
         let err = out.try_clone().with_context(|| format!("cannot open {}", log.display()))?;
         std::fs::create_dir_all(&env.home).with_context(|| format!("cannot create {}", env.home.display()))?;
-        let child = launch
-            .command(&env.ports)
+        let mut command = launch.command(&env.ports);
+        #[cfg(target_os = "linux")]
+        // SAFETY: the closure runs in the child between fork and exec, and only calls prctl,
+        // which is async-signal-safe and touches none of the parent's memory.
+        unsafe {
+            command.pre_exec(|| {
+                // The controller gets SIGTERM when the thread that started it ends: a
+                // latticelab killed by a signal runs no destructor, and would otherwise leave its
+                // controllers running (docs/external-controllers.md, "Lifetime").
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command
             .env_clear()
             .envs(env.environment(std::env::vars_os()))
             .stdin(Stdio::null())
