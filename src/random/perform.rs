@@ -14,6 +14,9 @@ use crate::world::World;
 
 /// How long the harness keeps trying one apply or delete under injected faults.
 const CLIENT_PATIENCE: Duration = Duration::from_secs(30);
+/// How long a route's deletion may take: its controller removes the finalizer once it has
+/// deleted what it made in Lattice, retrying under faults.
+const DELETION_PATIENCE: Duration = Duration::from_secs(300);
 
 /// How a world lets the time of a `Pass` go by: all of it on virtual time; on wall-clock
 /// time a fraction, which keeps a case short while it still lets the controllers act
@@ -138,8 +141,21 @@ pub async fn perform(world: &World, op: &Op, pace: Pace) -> anyhow::Result<()> {
             apply(world, &cluster_name(*cluster), objects).await
         }
         Op::DeleteRoute { cluster } => {
-            let api = "gateway.networking.k8s.io/v1";
-            delete(world, &cluster_name(*cluster), api, "HTTPRoute", &route_name(*cluster)).await
+            let (api, c, name) = ("gateway.networking.k8s.io/v1", cluster_name(*cluster), route_name(*cluster));
+            delete(world, &c, api, "HTTPRoute", &name).await?;
+            // As `kubectl delete` does by default, wait until the route is gone: an apply to a
+            // route still held by its finalizer would update the dying object, not make a new
+            // one, and whether it is still held is a race with the controller
+            // (docs/differential.md, "Cases").
+            world
+                .eventually(DELETION_PATIENCE, || async {
+                    match world.get(&c, api, "HTTPRoute", Some("default"), &name).await {
+                        Ok(None) => Ok(()),
+                        Ok(Some(_)) => Err(format!("HTTPRoute {name} in {c} is still being deleted")),
+                        Err(e) => Err(format!("{e:#}")),
+                    }
+                })
+                .await
         }
         Op::DropWatches { cluster } => {
             world.clusters[*cluster].sim()?.drop_watches();
