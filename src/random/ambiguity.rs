@@ -7,6 +7,9 @@
 //!   that reconciles first holds it, and the other keeps retrying with the rule it had;
 //! - a route whose import stops resolving keeps the rule it had, so what an earlier spec of
 //!   the route reached before the change decides its rule;
+//! - a route that reconciles before its new or changed ServiceImport reaches the controller's
+//!   cache resolves the backendRef by name, from any cluster, and keeps that rule if the
+//!   import, once seen, resolves to nothing;
 //! - an export whose Service is gone has a target group only if its controller saw the
 //!   Service while it was there;
 //! - the deletion of an export waits while a rule forwards to its group, so whether the group
@@ -52,17 +55,21 @@ fn exported(id: &str) -> Option<(&str, &str)> {
 /// (import, from which cluster), and the (cluster, service) pairs with a Service and with an
 /// export.
 struct Ending {
-    routes: BTreeMap<usize, Vec<(&'static str, Option<usize>)>>,
+    /// Per cluster, its route's specs: (import, from which cluster, whether the import was new
+    /// or changed by that operation).
+    routes: BTreeMap<usize, Vec<(&'static str, Option<usize>, bool)>>,
     services: BTreeSet<(String, &'static str)>,
     exports: BTreeSet<(String, &'static str)>,
 }
 
 fn ending(case: &Case) -> Ending {
     let mut end = Ending { routes: BTreeMap::new(), services: BTreeSet::new(), exports: BTreeSet::new() };
+    let mut imports: BTreeMap<(usize, usize), Option<usize>> = BTreeMap::new();
     for op in &case.ops {
         match op {
             Op::PutRoute { cluster, service, from, .. } => {
-                end.routes.entry(*cluster).or_default().push((SERVICES[*service], *from));
+                let changed = imports.insert((*cluster, *service), *from) != Some(*from);
+                end.routes.entry(*cluster).or_default().push((SERVICES[*service], *from, changed));
             }
             Op::DeleteRoute { cluster } => {
                 end.routes.remove(cluster);
@@ -105,9 +112,15 @@ pub fn choices(case: &Case, states: &[&Value]) -> Choices {
     let mut any: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (cluster, specs) in &end.routes {
         let service = lattice_service(&route_name(*cluster), "default");
-        let (import, from) = specs[specs.len() - 1];
+        let (import, from, _) = specs[specs.len() - 1];
         last.insert(service.clone(), accepts(import, from));
-        any.insert(service, specs.iter().flat_map(|(i, f)| accepts(i, *f)).collect());
+        // A route may reconcile before its new or changed ServiceImport reaches the
+        // controller's cache: it then takes the backendRef by name, from any cluster.
+        let possible = specs.iter().flat_map(|(i, f, changed)| {
+            let missed = if *changed { accepts(i, None) } else { BTreeSet::new() };
+            accepts(i, *f).into_iter().chain(missed)
+        });
+        any.insert(service, possible.collect());
     }
     let accepted_by_some_route: BTreeSet<&String> = any.values().flatten().collect();
     let optional: BTreeSet<String> = groups
@@ -241,8 +254,10 @@ mod tests {
         // One route, two candidates: list order decides.
         let got = choices(&case(vec![put(0, None)]), &[&s]);
         assert_eq!(got.routes["route-c0-default"].len(), 2);
-        // Two routes, one group each, apart: no choice.
-        assert!(choices(&case(vec![put(0, Some(1)), put(1, Some(2))]), &[&s]).is_empty());
+        // With c1's group alone, a route that can take only it and one that takes nothing: no choice.
+        let one = json!({"targetGroups": {G1: {}}});
+        let elsewhere = Op::PutRoute { cluster: 1, service: 1, from: None, weight: 1 };
+        assert!(choices(&case(vec![put(0, Some(1)), elsewhere]), &[&one]).is_empty());
         // A deleted route makes none.
         assert!(choices(&case(vec![put(0, None), Op::DeleteRoute { cluster: 0 }]), &[&s]).is_empty());
     }
@@ -251,10 +266,16 @@ mod tests {
     fn a_route_whose_import_stopped_resolving_may_keep_its_earlier_rule() {
         let s = state(&[]);
         let changed = Op::PutRoute { cluster: 0, service: 1, from: None, weight: 2 };
-        let got = choices(&case(vec![put(0, Some(1)), changed.clone()]), &[&s]);
+        let one = json!({"targetGroups": {G1: {}}});
+        let got = choices(&case(vec![put(0, Some(1)), changed.clone()]), &[&one]);
         assert_eq!(got.routes["route-c0-default"], BTreeSet::from([G1.to_string()]));
         // One spec only, resolving to one group: nothing to choose.
         assert!(choices(&case(vec![changed]), &[&s]).is_empty());
+        // A new import from a cluster with no group: before the controller sees the import, the
+        // route may take either group by name.
+        let from_nowhere = Op::PutRoute { cluster: 0, service: 0, from: Some(0), weight: 2 };
+        let got = choices(&case(vec![from_nowhere.clone()]), &[&s]);
+        assert_eq!(got.routes["route-c0-default"].len(), 2);
     }
 
     #[test]
@@ -290,7 +311,7 @@ mod tests {
         assert!(problems(&first, &found).is_empty());
         let both = state(&[(k0, rule("route-c0-default", G1)), (k2, rule("route-c2-default", G1))]);
         assert_eq!(problems(&both, &found).len(), 1, "one group, two services");
-        let wrong = state(&[(k0, rule("route-c0-default", G2))]);
+        let wrong = state(&[(k0, rule("route-c0-default", "tg:c1/default/svc-1/ServiceExport/80/HTTP/HTTP1"))]);
         assert!(problems(&wrong, &found)[0].contains("no spec of its route accepts"));
     }
 }
