@@ -54,10 +54,13 @@ fn exported(id: &str) -> Option<(&str, &str)> {
 /// What the case's operations leave: each cluster's route specs since its last deletion
 /// (import, from which cluster), and the (cluster, service) pairs with a Service and with an
 /// export.
+/// One spec of a route: its import, from which cluster, and whether the operation made the
+/// import new or changed it.
+type Spec = (&'static str, Option<usize>, bool);
+
 struct Ending {
-    /// Per cluster, its route's specs: (import, from which cluster, whether the import was new
-    /// or changed by that operation).
-    routes: BTreeMap<usize, Vec<(&'static str, Option<usize>, bool)>>,
+    /// Per cluster, its route's specs.
+    routes: BTreeMap<usize, Vec<Spec>>,
     services: BTreeSet<(String, &'static str)>,
     exports: BTreeSet<(String, &'static str)>,
 }
