@@ -110,7 +110,7 @@ pub async fn reference(case: &Case, options: &DiffOptions) -> anyhow::Result<Out
     let world = World::start(config).await?;
     objects::furnish(&world).await?;
     for op in &case.ops {
-        perform::perform(&world, op, Pace::VIRTUAL).await?;
+        perform::perform(&world, op, Pace::VIRTUAL.awaiting_deletions()).await?;
     }
     settled(&world, REFERENCE_BOUND, REFERENCE_QUIET).await.context("the reference world after the operations")?;
     let converged = canonical(&world);

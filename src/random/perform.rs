@@ -18,16 +18,27 @@ const CLIENT_PATIENCE: Duration = Duration::from_secs(30);
 /// deleted what it made in Lattice, retrying under faults.
 const DELETION_PATIENCE: Duration = Duration::from_secs(300);
 
-/// How a world lets the time of a `Pass` go by: all of it on virtual time; on wall-clock
-/// time a fraction, which keeps a case short while it still lets the controllers act
-/// between two operations.
+/// How a world performs a case: how the time of a `Pass` goes by — all of it on virtual
+/// time; on wall-clock time a fraction, which keeps a case short while it still lets the
+/// controllers act between two operations — and whether a route's deletion is waited for.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Pace(pub f64);
+pub struct Pace {
+    /// The share of a `Pass`'s seconds that goes by.
+    pub time: f64,
+    /// Wait, after deleting a route, until it is gone (as `kubectl delete` does).
+    pub awaits_deletions: bool,
+}
 
 impl Pace {
-    pub const VIRTUAL: Pace = Pace(1.0);
-    /// A case's 1–39 s of passing time as 50 ms – 2 s.
-    pub const WALL_CLOCK: Pace = Pace(0.05);
+    /// The properties' pace: a deletion is not waited for, so that under faults the next
+    /// operation may meet an object still being deleted.
+    pub const VIRTUAL: Pace = Pace { time: 1.0, awaits_deletions: false };
+    /// A case's 1–39 s of passing time as 50 ms – 2 s, deletions waited for.
+    pub const WALL_CLOCK: Pace = Pace { time: 0.05, awaits_deletions: true };
+
+    pub const fn awaiting_deletions(self) -> Pace {
+        Pace { awaits_deletions: true, ..self }
+    }
 }
 
 /// Puts `faults` on the world's Lattice and on every embedded cluster.
@@ -143,6 +154,9 @@ pub async fn perform(world: &World, op: &Op, pace: Pace) -> anyhow::Result<()> {
         Op::DeleteRoute { cluster } => {
             let (api, c, name) = ("gateway.networking.k8s.io/v1", cluster_name(*cluster), route_name(*cluster));
             delete(world, &c, api, "HTTPRoute", &name).await?;
+            if !pace.awaits_deletions {
+                return Ok(());
+            }
             // As `kubectl delete` does by default, wait until the route is gone: an apply to a
             // route still held by its finalizer would update the dying object, not make a new
             // one, and whether it is still held is a race with the controller
@@ -162,7 +176,7 @@ pub async fn perform(world: &World, op: &Op, pace: Pace) -> anyhow::Result<()> {
             Ok(())
         }
         Op::Pass { secs } => {
-            tokio::time::sleep(Duration::from_secs_f64(*secs as f64 * pace.0)).await;
+            tokio::time::sleep(Duration::from_secs_f64(*secs as f64 * pace.time)).await;
             Ok(())
         }
     }
