@@ -28,12 +28,6 @@ fn options(launch: Launch, state_dir: &Path, within: Duration) -> DiffOptions {
     }
 }
 
-/// Non-tag resources of a canonical state.
-fn resources(state: &serde_json::Value) -> usize {
-    let kinds = state.as_object().into_iter().flatten().filter(|(k, _)| *k != "tags");
-    kinds.filter_map(|(_, r)| r.as_object()).map(|r| r.len()).sum()
-}
-
 #[test]
 fn the_reference_as_a_process_agrees_with_itself_in_process() {
     let tmp = tempfile::tempdir().expect("a temp dir");
@@ -50,7 +44,7 @@ fn the_reference_as_a_process_agrees_with_itself_in_process() {
             left.as_object().into_iter().flat_map(|m| m.keys()).filter(|k| *k != "tags").collect();
         kinds.sort();
         assert_eq!(kinds, ["serviceNetworkVpcAssociations", "serviceNetworks"], "case {index}: {left:#}");
-        most = most.max(resources(&verdict.reference.converged));
+        most = most.max(diff::resources(&verdict.reference.converged));
     }
     // Agreement on states with nothing the controllers made in them would prove nothing.
     assert!(most > 3, "no case made more than the harness's network and associations ({most} resources)");

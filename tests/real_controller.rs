@@ -13,16 +13,25 @@ use latticelab::scenario::runner::{RunOptions, run_blocking};
 use latticelab::world::external::Launch;
 use sim_controller::TaggingApi;
 
-#[test]
-fn every_wall_clock_scenario_passes_with_the_real_controller() {
+/// The real controller's binary from `LATTICELAB_REAL_CONTROLLER`; without it, `test` prints
+/// SKIPPED with the reason and gets `None`.
+fn real_controller_or_skip(test: &str) -> Option<PathBuf> {
     let Some(binary) = std::env::var_os("LATTICELAB_REAL_CONTROLLER").map(PathBuf::from) else {
         common::skipped(
-            "every_wall_clock_scenario_passes_with_the_real_controller",
+            test,
             "LATTICELAB_REAL_CONTROLLER is not set (the path of a real controller binary built from its own repository)",
         );
-        return;
+        return None;
     };
     assert!(binary.exists(), "LATTICELAB_REAL_CONTROLLER={} does not exist", binary.display());
+    Some(binary)
+}
+
+#[test]
+fn every_wall_clock_scenario_passes_with_the_real_controller() {
+    let Some(binary) = real_controller_or_skip("every_wall_clock_scenario_passes_with_the_real_controller") else {
+        return;
+    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("a temp dir");
     for (mode, tagging) in [("resource-groups", TaggingApi::ResourceGroups), ("lattice", TaggingApi::Lattice)] {
@@ -57,11 +66,7 @@ fn every_wall_clock_scenario_passes_with_the_real_controller() {
 fn the_reference_and_the_real_controller_agree_on_random_cases() {
     use latticelab::random::Case;
     use latticelab::random::diff::{self, DiffOptions};
-    let Some(binary) = std::env::var_os("LATTICELAB_REAL_CONTROLLER").map(PathBuf::from) else {
-        common::skipped(
-            "the_reference_and_the_real_controller_agree_on_random_cases",
-            "LATTICELAB_REAL_CONTROLLER is not set (the path of a real controller binary built from its own repository)",
-        );
+    let Some(binary) = real_controller_or_skip("the_reference_and_the_real_controller_agree_on_random_cases") else {
         return;
     };
     let tmp = tempfile::tempdir().expect("a temp dir");

@@ -81,12 +81,6 @@ fn keep(dir: &Path, case: &Case, verdict: &Verdict) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How many resources a canonical state holds, of every kind (tags are not resources).
-fn resources(state: &serde_json::Value) -> usize {
-    let kinds = state.as_object().into_iter().flatten().filter(|(kind, _)| *kind != "tags");
-    kinds.filter_map(|(_, r)| r.as_object()).map(|r| r.len()).sum()
-}
-
 /// `--judge`: each kept disagreement compared again.
 fn judge(dirs: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let mut disagreeing = 0;
@@ -161,7 +155,7 @@ pub async fn diff(args: Args) -> anyhow::Result<ExitCode> {
                     [] => String::new(),
                     some => format!("; set apart as choices: {}", some.join(", ")),
                 };
-                let made = resources(&verdict.reference.converged);
+                let made = diff::resources(&verdict.reference.converged);
                 if verdict.agrees() {
                     agreed += 1;
                     with_choices += usize::from(!choices.is_empty());

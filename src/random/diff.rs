@@ -80,6 +80,12 @@ pub fn without_faults(case: Case) -> Case {
     Case { faults: Faults::NONE, ..case }
 }
 
+/// How many resources a canonical state holds, of every kind (tags are not resources).
+pub fn resources(state: &Value) -> usize {
+    let kinds = state.as_object().into_iter().flatten().filter(|(kind, _)| *kind != "tags");
+    kinds.filter_map(|(_, r)| r.as_object()).map(|r| r.len()).sum()
+}
+
 /// The canonical Lattice state of a world now.
 fn canonical(world: &World) -> Value {
     crate::scenario::record::of(world, "").lattice
