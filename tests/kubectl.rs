@@ -195,6 +195,42 @@ async fn watch_wait_and_deletion_with_a_finalizer() {
 }
 
 #[tokio::test]
+async fn imperative_generators_send_protobuf_and_what_they_create_is_stored() {
+    let Some(k) = Kubectl::start("imperative_generators_send_protobuf_and_what_they_create_is_stored") else {
+        return;
+    };
+    // -v=8 prints each request's headers: the generators' bodies are protobuf.
+    let out = k.run(&["create", "namespace", "proto", "-v=8"]).await;
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stderr.contains("Content-Type: application/vnd.kubernetes.protobuf"), "{}", out.stderr);
+    k.ok(&["create", "configmap", "settings", "-n", "proto", "--from-literal=mode=strict", "--from-literal=empty="])
+        .await;
+    k.ok(&["create", "secret", "generic", "token", "-n", "proto", "--from-literal=password=s3cr3t"]).await;
+    k.ok(&["create", "service", "clusterip", "web", "-n", "proto", "--tcp=80:8080"]).await;
+    assert_eq!(k.ok(&["get", "ns", "proto", "-o", "jsonpath={.status.phase}"]).await, "Active");
+    assert_eq!(
+        k.ok(&["get", "cm", "settings", "-n", "proto", "-o", "jsonpath={.data.mode}/{.data.empty}/"]).await,
+        "strict//"
+    );
+    // base64 of "s3cr3t": the bytes protobuf carried, as JSON shows them.
+    assert_eq!(k.ok(&["get", "secret", "token", "-n", "proto", "-o", "jsonpath={.data.password}"]).await, "czNjcjN0");
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "svc",
+            "web",
+            "-n",
+            "proto",
+            "-o",
+            "jsonpath={.spec.type} {.spec.ports[0].port} {.spec.ports[0].targetPort} {.spec.selector.app}"
+        ])
+        .await,
+        "ClusterIP 80 8080 web"
+    );
+    assert!(k.served.stop_ok());
+}
+
+#[tokio::test]
 async fn label_patch_replace_api_resources_and_namespaces() {
     let Some(k) = Kubectl::start("label_patch_replace_api_resources_and_namespaces") else { return };
     assert!(k.apply(SERVICE, &[]).await.ok);
@@ -285,9 +321,9 @@ async fn server_errors_as_kubectl_prints_them() {
     // A kind nobody serves.
     let out = k.apply("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n", &[]).await;
     assert!(!out.ok && out.stderr.contains("no matches for kind \"Widget\""), "{}", out.stderr);
-    // Imperative generators send protobuf, which is refused with the apiserver's 415.
-    let out = k.run(&["create", "namespace", "proto"]).await;
-    assert!(!out.ok && out.stderr.contains("UnsupportedMediaType"), "{}", out.stderr);
+    // A generator's protobuf body is validated as a JSON one is.
+    let out = k.run(&["create", "configmap", "Bad_Name"]).await;
+    assert!(!out.ok && out.stderr.contains("metadata.name: Invalid value: \"Bad_Name\""), "{}", out.stderr);
     // A manifest in a missing namespace.
     let out = k.apply(&SERVICE.replace("name: web", "name: web\n  namespace: nowhere"), &[]).await;
     assert!(!out.ok && out.stderr.contains("namespaces \"nowhere\" not found"), "{}", out.stderr);

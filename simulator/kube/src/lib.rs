@@ -9,6 +9,7 @@
 //! - [`resource`]: what a cluster serves (built-in kinds and CRD-defined types).
 //! - [`schema`], [`builtin`]: validation and defaulting of custom and built-in kinds.
 //! - [`patch`]: JSON, merge, strategic merge patch and server-side apply.
+//! - [`protobuf`]: protobuf request bodies of the built-in kinds, decoded to JSON.
 //! - [`selector`]: label and field selectors.
 //! - [`error`]: `Status` errors as the apiserver words them.
 
@@ -19,6 +20,7 @@ pub mod http;
 pub mod kubeconfig;
 pub mod meta;
 pub mod patch;
+pub mod protobuf;
 pub mod resource;
 pub mod schema;
 pub mod selector;

@@ -88,12 +88,52 @@ async fn malformed_bodies_are_400() {
         "InternalError",
         "resourceVersion should not be set",
     );
+    assert_eq!(c.resource_version(), before, "nothing was written");
+}
+
+#[tokio::test]
+async fn bad_protobuf_bodies_are_400_and_custom_resources_have_none() {
+    let c = cluster("a");
+    let before = c.resource_version();
+    const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+    // JSON sent as protobuf: the prefix is missing, and the answer quotes the body's start.
     assert_status(
-        &call(&c, Method::POST, CMS, "application/vnd.kubernetes.protobuf", "k8s\0").await,
+        &call(&c, Method::POST, CMS, PROTOBUF, r#"{"kind": "ConfigMap"}"#).await,
+        400,
+        "BadRequest",
+        r#"the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107, 56, 115, 0] ({"kind": "ConfigMap"})"#,
+    );
+    // The prefix, then an envelope cut off inside its type (field 1, 15 bytes announced).
+    assert_status(
+        &call(&c, Method::POST, CMS, PROTOBUF, "k8s\0\x0a\x0f\x0a\x02v1").await,
+        400,
+        "BadRequest",
+        "must be of type ConfigMap",
+    );
+    // A whole envelope whose object is not a ConfigMap message (field 2 of ObjectMeta's
+    // place announces 127 bytes that are not there).
+    assert_status(
+        &call(&c, Method::POST, CMS, PROTOBUF, "k8s\0\x0a\x0f\x0a\x02v1\x12\x09ConfigMap\x12\x02\x0a\x7f").await,
+        400,
+        "BadRequest",
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap",
+    );
+    // An envelope with nothing in it is an empty ConfigMap of the endpoint's type, which
+    // has no name.
+    assert_status(
+        &call(&c, Method::POST, CMS, PROTOBUF, "k8s\0").await,
+        422,
+        "Invalid",
+        "metadata.name: Required value",
+    );
+    // Custom resources are JSON or YAML only.
+    assert_status(
+        &call(&c, Method::POST, IMPORTS, PROTOBUF, "k8s\0").await,
         415,
         "UnsupportedMediaType",
-        "application/json",
+        "accepted media types include: application/json, application/yaml",
     );
+    assert_status(&call(&c, Method::POST, CMS, "text/plain", "x").await, 415, "UnsupportedMediaType", PROTOBUF);
     assert_eq!(c.resource_version(), before, "nothing was written");
 }
 

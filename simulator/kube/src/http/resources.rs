@@ -179,14 +179,14 @@ async fn serve(
             }
             let opts = write_options(query, &req)?;
             let ct = content_type(&req);
-            let obj = body::decode(&ct, &body::read(req.into_body()).await?)?;
+            let obj = body::decode(&ct, &body::read(req.into_body()).await?, &rt, version)?;
             let outcome = cluster.store().create(&rt, version, target.namespace.as_deref(), obj, &opts)?;
             Ok(respond::with_warnings(respond::json(201, &outcome.object), &outcome.warnings))
         }
         "update" => {
             let opts = write_options(query, &req)?;
             let ct = content_type(&req);
-            let obj = body::decode(&ct, &body::read(req.into_body()).await?)?;
+            let obj = body::decode(&ct, &body::read(req.into_body()).await?, &rt, version)?;
             let outcome = cluster.store().update(&rt, version, &namespace, &name, sub, obj, &opts)?;
             Ok(respond::with_warnings(respond::json(200, &outcome.object), &outcome.warnings))
         }
@@ -220,7 +220,8 @@ async fn serve(
             Ok(respond::with_warnings(respond::json(status, &outcome.object), &outcome.warnings))
         }
         "delete" => {
-            let opts = delete_options(query, &body::read(req.into_body()).await?)?;
+            let ct = content_type(&req);
+            let opts = delete_options(query, &body::decode_delete_options(&ct, &body::read(req.into_body()).await?)?)?;
             let outcome = cluster.store().delete(&rt, version, &namespace, &name, &opts)?;
             Ok(match outcome {
                 DeleteOutcome::Deleted(obj) if !rt.returns_deleted_object() => {
@@ -237,7 +238,8 @@ async fn serve(
             })
         }
         "deletecollection" => {
-            let opts = delete_options(query, &body::read(req.into_body()).await?)?;
+            let ct = content_type(&req);
+            let opts = delete_options(query, &body::decode_delete_options(&ct, &body::read(req.into_body()).await?)?)?;
             let list_query = list_query(&rt, target, query)?;
             let items = cluster.store().delete_collection(&rt, version, &list_query, &opts)?;
             let rv = cluster.resource_version();
@@ -349,13 +351,7 @@ async fn wait_for_rv(cluster: &Cluster, wanted: u64) -> ApiResult<()> {
     }
 }
 
-fn delete_options(query: &Query, bytes: &[u8]) -> ApiResult<DeleteOptions> {
-    let body: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
-    };
+fn delete_options(query: &Query, body: &Value) -> ApiResult<DeleteOptions> {
     let mut propagation = match body["propagationPolicy"].as_str().or(query.get("propagationPolicy")) {
         Some(p) => Some(Propagation::parse(p)?),
         None => None,
