@@ -107,8 +107,6 @@ pub fn import_route(namespace: &str, name: &str, import: &str, port: i32, weight
                     "rules": [{"backendRefs": [{"kind": "ServiceImport", "name": import, "port": port, "weight": weight}]}]}})
 }
 
-/// The Lattice service name of a route: `<route>-<namespace>` (names here are short enough
-/// not to be cut).
-pub fn lattice_service(route: &str, namespace: &str) -> String {
-    format!("{route}-{namespace}")
-}
+/// The Lattice service name of a route without a `service-name-override`: the controller's
+/// rule.
+pub use sim_controller::names::service as lattice_service;

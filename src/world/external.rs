@@ -230,6 +230,7 @@ impl ExternalProcess {
         #[cfg(target_os = "linux")]
         // SAFETY: the closure runs in the child between fork and exec, and only calls prctl,
         // which is async-signal-safe and touches none of the parent's memory.
+        #[allow(unsafe_code)]
         unsafe {
             command.pre_exec(|| {
                 // The controller gets SIGTERM when the thread that started it ends: a

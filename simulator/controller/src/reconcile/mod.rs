@@ -62,17 +62,16 @@ impl Context {
         crate::names::target_group(namespace, name, &self.suffixes.draw())
     }
 
-    /// The requeue after a failed reconcile of `key`: the error's own delay, else
-    /// controller-runtime's per-item exponential back-off (5 ms × 2ⁿ, capped at 1000 s).
+    /// The requeue after a failed reconcile of `key` ([`requeue_after`] with the failures of
+    /// `key` so far), counting this failure. An error with a delay of its own leaves the count
+    /// as it is.
     pub fn backoff(&self, key: &str, error: &Error) -> Duration {
         if let Some(after) = error.requeue(self.config.lattice_retry) {
             return after;
         }
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let n = failures.entry(key.to_string()).or_insert(0);
-        let delay = Duration::from_millis(5)
-            .saturating_mul(1u32.checked_shl(*n).unwrap_or(u32::MAX))
-            .min(Duration::from_secs(1000));
+        let delay = requeue_after(error, *n, self.config.lattice_retry);
         *n = n.saturating_add(1);
         delay
     }
