@@ -74,22 +74,25 @@ fn extension(
     name: &str,
     embedded: &dyn Fn(&str) -> Result<Value, JsonError>,
 ) -> Option<Result<Value, JsonError>> {
+    // A list field is set when it has an item.
     let set = |field: &str| message.has_field_by_name(field);
-    let child = |field: &str| message.get_field_by_name(field).map(|v| value(&v)).unwrap_or(Ok(Value::Null));
+    let child = |field: &str| match message.get_field_by_name(field) {
+        Some(v) if set(field) => value(&v),
+        _ => Ok(Value::Null),
+    };
     let short = name.strip_prefix(EXTENSIONS)?.strip_prefix('.')?;
+    // As their Go MarshalJSON methods decide: the list first where it has one, then the
+    // schema, then null (or the boolean).
     Some(match short {
         "JSON" => embedded("raw"),
-        // A schema, or else a list of schemas.
-        "JSONSchemaPropsOrArray" if set("schema") => child("schema"),
-        "JSONSchemaPropsOrArray" => child("jSONSchemas").map(|v| if v.is_null() { Value::Array(vec![]) } else { v }),
-        // A schema, or else whether anything is allowed.
+        "JSONSchemaPropsOrArray" if set("jSONSchemas") => child("jSONSchemas"),
+        "JSONSchemaPropsOrArray" => child("schema"),
         "JSONSchemaPropsOrBool" if set("schema") => child("schema"),
         "JSONSchemaPropsOrBool" => {
             Ok(message.get_field_by_name("allows").and_then(|v| v.as_bool()).unwrap_or(false).into())
         }
-        // A schema, or else a list of property names.
-        "JSONSchemaPropsOrStringArray" if set("schema") => child("schema"),
-        "JSONSchemaPropsOrStringArray" => child("property").map(|v| if v.is_null() { Value::Array(vec![]) } else { v }),
+        "JSONSchemaPropsOrStringArray" if set("property") => child("property"),
+        "JSONSchemaPropsOrStringArray" => child("schema"),
         _ => return None,
     })
 }
@@ -194,4 +197,48 @@ fn time(name: &str, seconds: Option<i64>, nanos: i64, format: &str) -> Result<Va
     let nanos = i32::try_from(nanos).map_err(|_| JsonError::Time(name.into()))?;
     let at = Timestamp::new(seconds, nanos).map_err(|_| JsonError::Time(name.into()))?;
     k8s_openapi::jiff::fmt::strtime::format(format, at).map(Value::from).map_err(|_| JsonError::Time(name.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn empty(short: &str) -> DynamicMessage {
+        DynamicMessage::new(super::super::descriptor(&format!("{EXTENSIONS}.{short}")).expect("a message of the pool"))
+    }
+
+    fn typed(type_: &str) -> Field {
+        let mut schema = empty("JSONSchemaProps");
+        schema.set_field_by_name("type", Field::String(type_.into()));
+        Field::Message(schema)
+    }
+
+    #[test]
+    fn a_schema_or_list_is_its_list_if_it_has_one_else_its_schema_else_null() {
+        let mut or_array = empty("JSONSchemaPropsOrArray");
+        assert_eq!(message(&or_array).ok(), Some(Value::Null));
+        or_array.set_field_by_name("schema", typed("string"));
+        assert_eq!(message(&or_array).ok(), Some(json!({"type": "string"})));
+        or_array.set_field_by_name("jSONSchemas", Field::List(vec![typed("integer")]));
+        assert_eq!(message(&or_array).ok(), Some(json!([{"type": "integer"}])));
+
+        let mut or_strings = empty("JSONSchemaPropsOrStringArray");
+        assert_eq!(message(&or_strings).ok(), Some(Value::Null));
+        or_strings.set_field_by_name("schema", typed("object"));
+        assert_eq!(message(&or_strings).ok(), Some(json!({"type": "object"})));
+        or_strings.set_field_by_name("property", Field::List(vec![Field::String("size".into())]));
+        assert_eq!(message(&or_strings).ok(), Some(json!(["size"])));
+    }
+
+    #[test]
+    fn a_schema_or_bool_is_its_schema_if_it_has_one_else_whether_it_allows() {
+        let mut or_bool = empty("JSONSchemaPropsOrBool");
+        assert_eq!(message(&or_bool).ok(), Some(json!(false)));
+        or_bool.set_field_by_name("allows", Field::Bool(true));
+        assert_eq!(message(&or_bool).ok(), Some(json!(true)));
+        or_bool.set_field_by_name("schema", typed("string"));
+        assert_eq!(message(&or_bool).ok(), Some(json!({"type": "string"})));
+    }
 }
