@@ -101,7 +101,7 @@ async fn bad_protobuf_bodies_are_400_and_custom_resources_have_none() {
         &call(&c, Method::POST, CMS, PROTOBUF, r#"{"kind": "ConfigMap"}"#).await,
         400,
         "BadRequest",
-        r#"the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107, 56, 115, 0] ({"kind": "ConfigMap"})"#,
+        r#"the object provided is unrecognized (must be of type ConfigMap): provided data does not appear to be a protobuf message, expected prefix [107 56 115 0] ({"kind": "ConfigMap"})"#,
     );
     // The prefix, then an envelope cut off inside its type (field 1, 15 bytes announced).
     assert_status(

@@ -13,7 +13,8 @@ const UNKNOWN: &str = "k8s.io.apimachinery.pkg.runtime.Unknown";
 /// Why a body is not a Kubernetes protobuf envelope; the texts are the API server's.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvelopeError {
-    #[error("provided data does not appear to be a protobuf message, expected prefix {MAGIC:?}")]
+    // Go prints a byte slice as `[107 56 115 0]`.
+    #[error("provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]")]
     NoPrefix,
     #[error("{0}")]
     Malformed(String),
