@@ -59,24 +59,30 @@ fn every_wall_clock_scenario_passes_with_the_real_controller() {
     }
 }
 
+/// The differential's settings for the real controller at `binary`: profile v2.1.3, the
+/// default tagging mode, the external bound.
+fn diff_options(binary: PathBuf, state_dir: &Path) -> latticelab::random::diff::DiffOptions {
+    latticelab::random::diff::DiffOptions {
+        launch: Launch::Real(binary),
+        profile: "v2.1.3".into(),
+        tagging: TaggingApi::default(),
+        state_dir: state_dir.to_path_buf(),
+        within: latticelab::random::diff::EXTERNAL_BOUND,
+    }
+}
+
 /// The differential on a few random cases (docs/differential.md): the reference reconcilers
 /// and the real controller end in the same canonical Lattice states, once settled and once
 /// everything is deleted, up to the choices timing and ids make.
 #[test]
 fn the_reference_and_the_real_controller_agree_on_random_cases() {
     use latticelab::random::Case;
-    use latticelab::random::diff::{self, DiffOptions};
+    use latticelab::random::diff;
     let Some(binary) = real_controller_or_skip("the_reference_and_the_real_controller_agree_on_random_cases") else {
         return;
     };
     let tmp = tempfile::tempdir().expect("a temp dir");
-    let options = DiffOptions {
-        launch: Launch::Real(binary),
-        profile: "v2.1.3".into(),
-        tagging: TaggingApi::default(),
-        state_dir: tmp.path().to_path_buf(),
-        within: diff::EXTERNAL_BOUND,
-    };
+    let options = diff_options(binary, tmp.path());
     let cases: u64 = std::env::var("LATTICELAB_DIFF_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
     for index in 0..cases {
         let case = diff::without_faults(Case::draw(0, index));
@@ -95,20 +101,14 @@ fn the_reference_and_the_real_controller_agree_on_random_cases() {
 #[test]
 fn the_real_controller_gets_no_client_error_a_real_api_server_would_not_give() {
     use latticelab::random::Case;
-    use latticelab::random::diff::{self, DiffOptions};
+    use latticelab::random::diff;
     let Some(binary) =
         real_controller_or_skip("the_real_controller_gets_no_client_error_a_real_api_server_would_not_give")
     else {
         return;
     };
     let tmp = tempfile::tempdir().expect("a temp dir");
-    let options = DiffOptions {
-        launch: Launch::Real(binary),
-        profile: "v2.1.3".into(),
-        tagging: TaggingApi::default(),
-        state_dir: tmp.path().to_path_buf(),
-        within: diff::EXTERNAL_BOUND,
-    };
+    let options = diff_options(binary, tmp.path());
     let mut served = 0;
     let mut unexpected = Vec::new();
     for index in 0..2 {

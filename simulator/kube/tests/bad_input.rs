@@ -4,25 +4,11 @@
 mod common;
 
 use axum::body::Body;
-use common::cluster;
+use common::{call, cluster};
 use http::{Method, Request};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use sim_kube::Cluster;
 use tower::ServiceExt;
-
-async fn call(c: &Cluster, method: Method, uri: &str, content_type: &str, body: &str) -> (u16, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", content_type)
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let response = c.router().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
 
 fn assert_status(answer: &(u16, Value), code: u16, reason: &str, message_part: &str) {
     let (status, body) = answer;
@@ -192,7 +178,7 @@ async fn unknown_kinds_and_paths_are_404_or_405() {
 async fn schema_violations_are_422_with_field_causes() {
     let c = cluster("a");
     let empty_spec = json!({"apiVersion": "application-networking.k8s.aws/v1alpha1", "kind": "ServiceImport", "metadata": {"name": "inventory"}, "spec": {}});
-    let (status, body) = call(&c, Method::POST, IMPORTS, "application/json", &empty_spec.to_string()).await;
+    let (status, body) = call(&c, Method::POST, IMPORTS, "application/json", empty_spec.to_string()).await;
     assert_status(
         &(status, body.clone()),
         422,
@@ -206,7 +192,7 @@ async fn schema_violations_are_422_with_field_causes() {
 
     let typed_wrong = json!({"apiVersion": "application-networking.k8s.aws/v1alpha1", "kind": "ServiceImport", "metadata": {"name": "i"},
                              "spec": {"type": "ClusterSetIP", "ports": [{"port": "80"}], "ips": ["10.0.0.1", "10.0.0.2"]}});
-    let (_, body) = call(&c, Method::POST, IMPORTS, "application/json", &typed_wrong.to_string()).await;
+    let (_, body) = call(&c, Method::POST, IMPORTS, "application/json", typed_wrong.to_string()).await;
     let fields: Vec<&str> =
         body["details"]["causes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["spec.ports[0].port", "spec.ips"]);
@@ -218,7 +204,7 @@ async fn schema_violations_are_422_with_field_causes() {
         Method::POST,
         "/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes",
         "application/json",
-        &bad_pattern.to_string(),
+        bad_pattern.to_string(),
     )
     .await;
     assert_eq!(status, 422, "{body}");

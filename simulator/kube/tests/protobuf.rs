@@ -7,13 +7,11 @@ mod common;
 
 use std::path::PathBuf;
 
-use axum::body::Body;
-use common::cluster;
-use http::{Method, Request};
-use http_body_util::BodyExt;
+use common::{call, cluster};
+use http::Method;
 use serde_json::{Value, json};
 use sim_kube::Cluster;
-use tower::ServiceExt;
+use sim_kube::resource::ResourceType;
 
 const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
@@ -39,36 +37,24 @@ fn vector(name: &str) -> (Vec<u8>, Value) {
     (pb, serde_json::from_slice(&json).expect("a vector's .json is JSON"))
 }
 
-/// The collection a vector's object is created in.
-fn collection(object: &Value) -> String {
-    let api_version = object["apiVersion"].as_str().unwrap_or_default();
-    let prefix = if api_version.contains('/') { format!("/apis/{api_version}") } else { format!("/api/{api_version}") };
-    let plural = match object["kind"].as_str().unwrap_or_default() {
-        "Namespace" => "namespaces",
-        "Service" => "services",
-        "ConfigMap" => "configmaps",
-        "Secret" => "secrets",
-        "Pod" => "pods",
-        "ServiceAccount" => "serviceaccounts",
-        "Event" => "events",
-        "EndpointSlice" => "endpointslices",
-        "Lease" => "leases",
-        "CustomResourceDefinition" => "customresourcedefinitions",
-        other => panic!("no collection for {other}"),
-    };
-    match object["metadata"]["namespace"].as_str() {
-        Some(ns) => format!("{prefix}/namespaces/{ns}/{plural}"),
-        None => format!("{prefix}/{plural}"),
-    }
+/// The type of `cluster` that serves `object`'s apiVersion and kind.
+fn type_of(cluster: &Cluster, object: &Value) -> ResourceType {
+    cluster
+        .resource_types()
+        .into_iter()
+        .find(|rt| rt.kind == object["kind"] && rt.api_version(&rt.storage_version) == object["apiVersion"])
+        .unwrap_or_else(|| panic!("no type serves {} {}", object["apiVersion"], object["kind"]))
 }
 
-async fn call(c: &Cluster, method: Method, uri: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-    let request =
-        Request::builder().method(method).uri(uri).header("content-type", content_type).body(Body::from(body)).unwrap();
-    let response = c.router().oneshot(request).await.unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+/// The collection `object` is created in.
+fn collection(cluster: &Cluster, object: &Value) -> String {
+    let rt = type_of(cluster, object);
+    let api_version = rt.api_version(&rt.storage_version);
+    let prefix = if rt.group.is_empty() { format!("/api/{api_version}") } else { format!("/apis/{api_version}") };
+    match object["metadata"]["namespace"].as_str() {
+        Some(ns) => format!("{prefix}/namespaces/{ns}/{}", rt.plural),
+        None => format!("{prefix}/{}", rt.plural),
+    }
 }
 
 /// A cluster with the namespace the vectors' system objects live in.
@@ -76,7 +62,7 @@ async fn cluster_for_vectors(name: &str) -> Cluster {
     let c = cluster(name);
     let ns =
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "aws-application-networking-system"}});
-    let (status, body) = call(&c, Method::POST, "/api/v1/namespaces", "application/json", ns.to_string().into()).await;
+    let (status, body) = call(&c, Method::POST, "/api/v1/namespaces", "application/json", ns.to_string()).await;
     assert_eq!(status, 201, "{body}");
     c
 }
@@ -116,15 +102,11 @@ fn difference(left: &Value, right: &Value, path: &str) -> Option<String> {
 #[test]
 fn each_vector_decodes_to_the_json_go_writes_for_the_same_object() {
     let c = cluster("a");
-    let types = c.resource_types();
     for name in OBJECTS {
         let (pb, go_json) = vector(name);
-        let rt = types
-            .iter()
-            .find(|rt| rt.kind == go_json["kind"] && rt.api_version(&rt.storage_version) == go_json["apiVersion"])
-            .unwrap_or_else(|| panic!("{name}: no type serves {}", go_json["kind"]));
+        let rt = type_of(&c, &go_json);
         let builtin = rt.builtin.unwrap_or_else(|| panic!("{name} is a built-in kind"));
-        let decoded = sim_kube::protobuf::decode_object(rt, builtin, &rt.storage_version, &pb)
+        let decoded = sim_kube::protobuf::decode_object(&rt, builtin, &rt.storage_version, &pb)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             difference(&decoded, &go_json, name),
@@ -139,11 +121,10 @@ async fn a_protobuf_create_stores_what_the_same_object_in_json_stores() {
     let (by_protobuf, by_json) = (cluster_for_vectors("a").await, cluster_for_vectors("a").await);
     for name in OBJECTS {
         let (pb, go_json) = vector(name);
-        let path = collection(&go_json);
+        let path = collection(&by_protobuf, &go_json);
         let (status, from_protobuf) = call(&by_protobuf, Method::POST, &path, PROTOBUF, pb).await;
         assert_eq!(status, 201, "{name}: {from_protobuf}");
-        let (status, from_json) =
-            call(&by_json, Method::POST, &path, "application/json", go_json.to_string().into()).await;
+        let (status, from_json) = call(&by_json, Method::POST, &path, "application/json", go_json.to_string()).await;
         assert_eq!(status, 201, "{name}: {from_json}");
         assert_eq!(difference(&stored(from_protobuf), &stored(from_json), name), None);
     }
@@ -155,8 +136,8 @@ async fn a_protobuf_status_update_writes_the_pods_status() {
     let (pb, pod) = vector("pod");
     let mut without_status = pod.clone();
     without_status.as_object_mut().map(|o| o.remove("status"));
-    let path = collection(&pod);
-    let (status, created) = call(&c, Method::POST, &path, "application/json", without_status.to_string().into()).await;
+    let path = collection(&c, &pod);
+    let (status, created) = call(&c, Method::POST, &path, "application/json", without_status.to_string()).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["status"]["podIP"], Value::Null);
     // controller-runtime sends the whole object to the status subresource; without a
@@ -175,7 +156,7 @@ async fn a_protobuf_delete_options_body_is_honoured() {
     let c = cluster("a");
     let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}});
     let path = "/api/v1/namespaces/default/configmaps";
-    assert_eq!(call(&c, Method::POST, path, "application/json", cm.to_string().into()).await.0, 201);
+    assert_eq!(call(&c, Method::POST, path, "application/json", cm.to_string()).await.0, 201);
     // The vector's options carry a UID precondition that no object has.
     let (options, options_json) = vector("deleteoptions");
     assert!(options_json["preconditions"]["uid"].is_string());
@@ -183,6 +164,6 @@ async fn a_protobuf_delete_options_body_is_honoured() {
     assert_eq!(status, 409, "{answer}");
     assert_eq!(answer["reason"], "Conflict", "{answer}");
     assert!(answer["message"].as_str().unwrap_or_default().contains("Precondition failed: UID"), "{answer}");
-    let (status, _) = call(&c, Method::GET, &format!("{path}/kept"), "", vec![]).await;
+    let (status, _) = call(&c, Method::GET, &format!("{path}/kept"), "", "").await;
     assert_eq!(status, 200, "the object is still there");
 }
